@@ -1,0 +1,79 @@
+# linkup: build, test and install the Lua C module.
+#
+#   make                      build for Lua 5.4 (build/5.4/linkup.so)
+#   make LUA_VERSION=jit      build for LuaJIT 2.1 / OpenResty (build/jit/linkup.so)
+#   make test                 install what is missing, build, run every spec
+#   make demo                 install what is missing, start the fake API, run an example
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Every variable is overridable. Module-only flags sit in MODFLAGS so a
+# user's CFLAGS never drops -fPIC or -fvisibility=hidden.
+
+LUA_VERSION ?= 5.4
+ifeq ($(LUA_VERSION),jit)
+LUA         ?= luajit
+LUA_INCDIR  ?= /usr/include/luajit-2.1
+LUA_ABI     ?= 5.1
+else
+LUA         ?= lua$(LUA_VERSION)
+LUA_INCDIR  ?= /usr/include/lua$(LUA_VERSION)
+LUA_ABI     ?= $(LUA_VERSION)
+endif
+
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+LIBDIR      ?= $(PREFIX)/lib/lua/$(LUA_ABI)
+LUADIR      ?= $(PREFIX)/share/lua/$(LUA_ABI)
+
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+CURL_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS   ?= $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+CFLAGS      ?= -O2 -g
+WARNFLAGS   ?= -Wall -Wextra -Werror
+MODFLAGS     = -std=c99 -fPIC -fvisibility=hidden
+LDFLAGS     ?=
+# Never -llua: the interpreter that loads the module provides the Lua API.
+LIBFLAG     ?= -shared
+
+BUILD       ?= build/$(LUA_VERSION)
+SRCS         = csrc/linkup.c csrc/lkhttp.c csrc/lkjson.c
+HDRS         = csrc/linkup.h csrc/compat.h
+LUA_SRCS     = $(wildcard lua/linkup/*.lua)
+
+.PHONY: all clean install uninstall deps test demo check-symbols
+
+all: $(BUILD)/linkup.so
+
+$(BUILD)/linkup.so: $(SRCS) $(HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(WARNFLAGS) $(MODFLAGS) -I$(LUA_INCDIR) $(CURL_CFLAGS) \
+	  $(LIBFLAG) -o $@ $(SRCS) $(LDFLAGS) $(CURL_LIBS)
+
+# Only luaopen_* may be exported.
+check-symbols: $(BUILD)/linkup.so
+	@bad=$$(nm -D --defined-only $< | awk '$$2 ~ /[TDBR]/ {print $$3}' | grep -v '^luaopen_' || true); \
+	if [ -n "$$bad" ]; then echo "exported beyond luaopen_*: $$bad"; exit 1; fi; \
+	echo "exports: $$(nm -D --defined-only $< | awk '$$2 ~ /[TDBR]/ {print $$3}' | tr '\n' ' ')"
+
+install: $(BUILD)/linkup.so
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LUADIR)/linkup
+	install -m 0755 $(BUILD)/linkup.so $(DESTDIR)$(LIBDIR)/linkup.so
+	install -m 0644 $(LUA_SRCS) $(DESTDIR)$(LUADIR)/linkup/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/linkup.so
+	rm -rf $(DESTDIR)$(LUADIR)/linkup
+
+# Installs the Debian packages the build and the specs need, when missing.
+deps:
+	@sh tools/deps.sh
+
+test: deps
+	@sh spec/run.sh
+
+demo: deps all
+	@sh examples/demo.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,21 @@
+#!/bin/sh
+# make demo: start the bundled fake LinkupAPI on 127.0.0.1 and run the
+# examples against it with the module just built.
+set -e
+cd "$(dirname "$0")/.."
+LUA=${LUA:-lua5.4}
+portfile=$(mktemp -u /tmp/linkup-demo.XXXXXX)
+python3 spec/fake/server.py --port-file "$portfile" --max-lifetime 300 >/dev/null 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -f "$portfile"' EXIT INT TERM
+i=0
+while [ ! -s "$portfile" ]; do
+  i=$((i + 1)); [ $i -lt 200 ] || { echo "demo: the fake LinkupAPI did not start"; exit 1; }
+  sleep 0.05
+done
+port=$(cat "$portfile")
+echo "== fake LinkupAPI on http://127.0.0.1:$port (pid $pid)"
+export LINKUP_BASE_URL="http://127.0.0.1:$port" LINKUP_API_KEY="test-demo-key"
+export LUA_PATH="$PWD/lua/?.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
+echo "== examples/list_connections.lua"
+$LUA examples/list_connections.lua 12

@@ -1,0 +1,41 @@
+rockspec_format = "3.0"
+package = "linkup"
+version = "scm-1"
+source = {
+  url = "git+https://github.com/linkup-lua/linkup.git",
+}
+description = {
+  summary = "Lua client for LinkupAPI's LinkedIn network endpoints (connections, recommendations)",
+  detailed = [[
+linkup calls LinkupAPI's v1 and v2 network endpoints over libcurl, decodes
+JSON in C with lua-cjson, and gives plain Lua tables, lazy iterators over
+every page, structured errors and retries. Runs in Lua 5.1-5.4, LuaJIT and
+OpenResty.
+]],
+  license = "MIT",
+  labels = { "http", "api", "linkedin", "libcurl" },
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson >= 2.1.0",
+}
+-- On Debian curl/curl.h sits in the multiarch include directory, which
+-- LuaRocks 3.8 does not search for headers; the compiler finds it by itself,
+-- so only the library is declared.
+external_dependencies = {
+  CURL = { library = "curl" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    linkup = {
+      sources = { "csrc/linkup.c", "csrc/lkhttp.c", "csrc/lkjson.c" },
+      libraries = { "curl" },
+      incdirs = { "$(CURL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)" },
+    },
+    ["linkup.client"] = "lua/linkup/client.lua",
+    ["linkup.error"] = "lua/linkup/error.lua",
+    ["linkup.walk"] = "lua/linkup/walk.lua",
+  },
+}

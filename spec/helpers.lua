@@ -1,0 +1,131 @@
+-- spec/helpers.lua: what the specs share. The fake LinkupAPI
+-- (spec/fake/server.py) runs as a real HTTP server on 127.0.0.1; specs talk
+-- to its control endpoints with the curl command, never through linkup, so
+-- the test bed does not depend on the code under test.
+local cjson = require "cjson"
+
+local H = {}
+
+-- Distinct, greppable secrets: a spec fails if one ever shows up in output.
+H.API_KEY = "test-key-S3CRET-api-7f2b9c"
+H.TOKEN = "tok-S3CRET-login-4d1e8a"
+H.ACCOUNT = "acc-main"
+
+-- Child processes must not inherit the sanitizer runtimes preloaded into
+-- the interpreter under test.
+local CLEAN_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS -u UBSAN_OPTIONS"
+
+local function sh(cmd)
+  local f = assert(io.popen(cmd, "r"))
+  local out = f:read("*a")
+  local ok, _, code = f:close()
+  return out, ok, code
+end
+H.sh = sh
+
+local function sleep(s) os.execute("sleep " .. tostring(s)) end
+H.sleep = sleep
+
+local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+H.q = shell_quote
+
+local Server = {}
+Server.__index = Server
+
+-- Starts a fake server; args is extra command-line text (e.g. "--latency 0.1").
+function H.start_server(args)
+  local portfile = os.tmpname()
+  os.remove(portfile)
+  local cmd = string.format("%s python3 spec/fake/server.py --port-file %s %s >/dev/null 2>&1 & echo $!",
+    CLEAN_ENV, portfile, args or "")
+  local pid = sh(cmd):match("%d+")
+  local port
+  for _ = 1, 200 do
+    local f = io.open(portfile, "r")
+    if f then
+      port = tonumber(f:read("*a"))
+      f:close()
+      if port then break end
+    end
+    sleep(0.05)
+  end
+  os.remove(portfile)
+  assert(port, "the fake LinkupAPI did not start")
+  return setmetatable({ pid = pid, port = port, url = "http://127.0.0.1:" .. port }, Server)
+end
+
+function Server:stop()
+  if self.pid then os.execute("kill " .. self.pid .. " 2>/dev/null") end
+  self.pid = nil
+end
+
+-- A control request; returns the decoded JSON answer.
+function Server:control(method, path, body)
+  local cmd = string.format("%s curl -sS --max-time 10 -X %s %s", CLEAN_ENV, method, shell_quote(self.url .. path))
+  if body then
+    cmd = cmd .. " -H 'Content-Type: application/json' --data-binary " .. shell_quote(cjson.encode(body))
+  end
+  local out = sh(cmd)
+  local ok, doc = pcall(cjson.decode, out)
+  assert(ok, "bad control answer from " .. path .. ": " .. tostring(out))
+  return doc
+end
+
+function Server:reset() return self:control("POST", "/_reset") end
+function Server:fault(f) return self:control("POST", "/_fault", f) end
+function Server:stats() return self:control("GET", "/_stats") end
+function Server:log(since) return self:control("GET", "/_log" .. (since and ("?since=" .. since) or "")) end
+function Server:config(c) return self:control("POST", "/_config", c) end
+function Server:expected(kind, version, n, from, count)
+  return self:control("GET", string.format("/_expected?kind=%s&version=%d&n=%d&from=%d&count=%d",
+    kind, version, n, from, count))
+end
+
+-- The request bodies the server received, decoded.
+function Server:bodies(since)
+  local out = {}
+  for _, e in ipairs(self:log(since)) do out[#out + 1] = cjson.decode(e.body) end
+  return out
+end
+
+local linkup = require "linkup"
+H.linkup = linkup
+
+-- Every error the specs see is kept here; a final spec checks that none of
+-- them, nor their tostring, carries a secret.
+H.seen_errors = {}
+function H.keep(err)
+  if type(err) == "table" then H.seen_errors[#H.seen_errors + 1] = err end
+  return err
+end
+
+-- A client on the fake server. Retries pause through a recording sleep so
+-- specs do not wait: c._sleeps holds every pause asked for.
+function H.client(server, opts)
+  opts = opts or {}
+  local sleeps = {}
+  local o = { api_key = H.API_KEY, base_url = server.url, sleep = function(s) sleeps[#sleeps + 1] = s end }
+  for k, v in pairs(opts) do o[k] = v end
+  if o.version == 1 or (o.login_token and not o.account_id) then
+    o.login_token = o.login_token or H.TOKEN
+  elseif not o.login_token then
+    o.account_id = o.account_id or H.ACCOUNT
+  end
+  local c = linkup.new(o)
+  return c, sleeps
+end
+
+-- Every value of a table (and nested tables) as one string, for secret checks.
+function H.dump(v, seen)
+  seen = seen or {}
+  if type(v) ~= "table" then return tostring(v) end
+  if seen[v] then return "" end
+  seen[v] = true
+  local parts = { tostring(v) }
+  for k, x in pairs(v) do parts[#parts + 1] = H.dump(k, seen) .. "=" .. H.dump(x, seen) end
+  local mt = getmetatable(v)
+  if mt and mt.__tostring then parts[#parts + 1] = tostring(v) end
+  return table.concat(parts, " ")
+end
+
+return H

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian packages linkup's build, specs and demo need, if any
+# is missing; does nothing (and needs no network) when all are present.
+# Extra packages may be named in $LINKUP_EXTRA_PKGS.
+set -e
+PKGS="make gcc pkg-config python3 curl lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-busted luarocks ${LINKUP_EXTRA_PKGS:-}"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends $missing
