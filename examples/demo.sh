@@ -5,7 +5,7 @@ set -e
 cd "$(dirname "$0")/.."
 LUA=${LUA:-lua5.4}
 portfile=$(mktemp -u /tmp/linkup-demo.XXXXXX)
-python3 spec/fake/server.py --port-file "$portfile" --max-lifetime 300 >/dev/null 2>&1 &
+python3 spec/fake/linkupapi.py --port-file "$portfile" --max-lifetime 300 >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$portfile"' EXIT INT TERM
 i=0

@@ -37,5 +37,6 @@ build = {
     ["linkup.client"] = "lua/linkup/client.lua",
     ["linkup.error"] = "lua/linkup/error.lua",
     ["linkup.walk"] = "lua/linkup/walk.lua",
+    ["linkup.ngx"] = "lua/linkup/ngx.lua",
   },
 }

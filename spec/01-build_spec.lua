@@ -68,7 +68,7 @@ describe("the linkup module", function()
         -- a clean copy of the committed-or-not sources, without build/
         "tar --exclude=./build --exclude=./.git -cf - . | (mkdir -p " .. tmp .. "/src && cd " .. tmp .. "/src && tar xf -)",
         "cd " .. tmp .. "/src",
-        "luarocks --lua-version 5.4 --tree " .. tmp .. "/tree --deps-mode none make rockspec/linkup-scm-1.rockspec >" .. tmp .. "/rocks.log 2>&1 || { cat " .. tmp .. "/rocks.log; exit 1; }",
+        "luarocks --lua-version 5.4 --tree " .. tmp .. "/tree make --deps-mode none rockspec/linkup-scm-1.rockspec >" .. tmp .. "/rocks.log 2>&1 || { cat " .. tmp .. "/rocks.log; exit 1; }",
         "cd /",
         "env -u LD_PRELOAD LUA_PATH=" .. H.q(tmp .. "/tree/share/lua/5.4/?.lua") ..
           " LUA_CPATH=" .. H.q(tmp .. "/tree/lib/lua/5.4/?.so;/usr/lib/x86_64-linux-gnu/lua/5.4/?.so") ..

@@ -1,5 +1,5 @@
 -- spec/helpers.lua: what the specs share. The fake LinkupAPI
--- (spec/fake/server.py) runs as a real HTTP server on 127.0.0.1; specs talk
+-- (spec/fake/linkupapi.py) runs as a real HTTP server on 127.0.0.1; specs talk
 -- to its control endpoints with the curl command, never through linkup, so
 -- the test bed does not depend on the code under test.
 local cjson = require "cjson"
@@ -36,7 +36,7 @@ Server.__index = Server
 function H.start_server(args)
   local portfile = os.tmpname()
   os.remove(portfile)
-  local cmd = string.format("%s python3 spec/fake/server.py --port-file %s %s >/dev/null 2>&1 & echo $!",
+  local cmd = string.format("%s python3 spec/fake/linkupapi.py --port-file %s %s >/dev/null 2>&1 & echo $!",
     CLEAN_ENV, portfile, args or "")
   local pid = sh(cmd):match("%d+")
   local port

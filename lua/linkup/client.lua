@@ -263,12 +263,10 @@ local function prepare(p, kind, params, where, level)
   if type(params) ~= "table" then misuse(level, "%s: parameters must be a table, got %s", where, type(params)) end
   local allowed = CALL_PARAMS[p.version]
   for k in pairs(params) do
-    if not allowed[k] then
-      if p.version == 2 and kind == "recommendations" and k == "offset" then
-        misuse(level, "%s: v2 recommendations are one-shot: no offset", where)
-      end
-      misuse(level, "%s: unknown parameter %q for v%d", where, tostring(k), p.version)
-    end
+    if not allowed[k] then misuse(level, "%s: unknown parameter %q for v%d", where, tostring(k), p.version) end
+  end
+  if p.version == 2 and kind == "recommendations" and params.offset ~= nil then
+    misuse(level, "%s: v2 recommendations are one-shot: no offset", where)
   end
   local q, body, path = {}, nil, nil
   if p.version == 1 then
@@ -376,12 +374,14 @@ end
 M._bad_shape = bad_shape
 
 -- Turns one transport outcome into data, meta or nil, err (never raises).
-local function classify(p, plan, status, body, headers, kind_hint)
+-- A transport answers status, body, headers, or nil, message[, kind[, status]]
+-- (kind and status: the curl transport's extras).
+local function classify(p, plan, status, body, headers, partial_status)
   if status == nil then
     local msg = type(body) == "string" and body or "transport failed"
-    local kind = kind_hint
+    local kind = headers
     if kind == "too_large" then
-      return nil, fail(p, plan, { kind = "decode", status = headers, retryable = false,
+      return nil, fail(p, plan, { kind = "decode", status = partial_status, retryable = false,
         message = "response body exceeds max_response_bytes (" .. p.max_response_bytes .. ")" })
     end
     if kind ~= "timeout" and kind ~= "network" then
@@ -489,11 +489,11 @@ local function execute(self, plan)
   while true do
     attempts = attempts + 1
     local t0 = core.now()
-    local ok, status, body, headers, hint = pcall(p.transport, req)
+    local ok, status, body, headers, extra = pcall(p.transport, req)
     if not ok then
-      status, body, headers, hint = nil, "transport raised: " .. tostring(status), nil, "network"
+      status, body, headers, extra = nil, "transport raised: " .. tostring(status), "network", nil
     end
-    local data, meta = classify(p, plan, status, body, headers, hint)
+    local data, meta = classify(p, plan, status, body, headers, extra)
     local duration = core.now() - t0
     local pause
     if not data then

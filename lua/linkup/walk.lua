@@ -172,12 +172,13 @@ end
 
 -- The closing value (Lua 5.4 generic for): a `break` drops the page and
 -- ends the walk. Ignored by 5.1/LuaJIT, where the walk is freed by GC.
-local Closer = { __close = function(c) c.w.done = true c.w.page_items = nil end }
+local Closer = { __close = function(c) c.w.done, c.w.closed = true, true end }
 
 local function each_item(self, kind, opts, where)
   local w = new_walk(self, kind, opts, where, 3)
   local items, idx, n, first = nil, 0, 0, 0
   local function step()
+    if w.closed then items = nil return nil end
     while true do
       if items and idx < n then
         if w.limit and w.yielded >= w.limit then
@@ -192,7 +193,6 @@ local function each_item(self, kind, opts, where)
       local data, meta = next_page(w)
       if not data then return nil end
       items, idx, n, first = data[kind], 0, #data[kind], meta.first
-      w.page_items = items
     end
   end
   return step, nil, nil, setmetatable({ w = w }, Closer)
