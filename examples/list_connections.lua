@@ -36,7 +36,7 @@ print("\nPeople you may know, with 20 or more mutual connections:")
 for _, rec in client:each_recommendation{ limit = 30 } do
   local mutual = tonumber((rec.insight or ""):match("(%d+) other mutual"))
   if mutual and mutual >= 20 then
-    print(string.format("  %-34s %s", (rec.name:gsub("\n", " ")), rec.insight))
+    print(string.format("  %-34s %s", (rec.name:gsub("\n", " ")), (rec.insight:gsub("\n", " "))))
   end
 end
 
