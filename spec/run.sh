@@ -6,7 +6,7 @@
 #   SUITES="lua5.4" sh spec/run.sh      only some (lua5.4 asan luajit)
 set -u
 cd "$(dirname "$0")/.." || exit 2
-SUITES=${SUITES:-"lua5.4 asan"}
+SUITES=${SUITES:-"lua5.4 asan luajit"}
 MAKE=${MAKE:-make}
 pass=0
 fail=0
@@ -18,7 +18,7 @@ run_suite() {
   shift 3
   sum="$log/$name.sum"
   echo "== suite $name"
-  env LINKUP_SUMMARY="$sum" LINKUP_SUITE="$name" "$@" \
+  env LINKUP_SUMMARY="$sum" LINKUP_SUITE="$name" LINKUP_LUA="$lua" "$@" \
     "$lua" /usr/bin/busted --cpath="$cpath" $BUSTED_ARGS 2>"$log/$name.err"
   rc=$?
   # Sanitizer reports go to stderr: show them, and count them as failures.
