@@ -4,6 +4,7 @@
 #   make LUA_VERSION=jit      build for LuaJIT 2.1 / OpenResty (build/jit/linkup.so)
 #   make test                 install what is missing, build, run every spec
 #   make demo                 install what is missing, start the fake API, run an example
+#   make bench                benchmarks (figures, not pass/fail)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Every variable is overridable. Module-only flags sit in MODFLAGS so a
@@ -41,7 +42,7 @@ SRCS         = csrc/linkup.c csrc/lkhttp.c csrc/lkjson.c
 HDRS         = csrc/linkup.h csrc/compat.h
 LUA_SRCS     = $(wildcard lua/linkup/*.lua)
 
-.PHONY: all clean install uninstall deps test demo check-symbols
+.PHONY: all clean install uninstall deps test demo bench check-symbols
 
 all: $(BUILD)/linkup.so
 
@@ -74,6 +75,9 @@ test: deps
 
 demo: deps all
 	@sh examples/demo.sh
+
+bench: deps all
+	@sh bench/run.sh
 
 clean:
 	rm -rf build
