@@ -42,7 +42,7 @@ SRCS         = csrc/linkup.c csrc/lkhttp.c csrc/lkjson.c
 HDRS         = csrc/linkup.h csrc/compat.h
 LUA_SRCS     = $(wildcard lua/linkup/*.lua)
 
-.PHONY: all clean install uninstall deps test demo bench check-symbols
+.PHONY: all clean install uninstall deps test demo bench fuzz fuzz-build check-symbols
 
 all: $(BUILD)/linkup.so
 
@@ -78,6 +78,26 @@ demo: deps all
 
 bench: deps all
 	@sh bench/run.sh
+
+# libFuzzer (clang) over the response path: C header parser, C JSON decode,
+# Lua classification. FUZZ_TIME bounds the run; new inputs land in
+# build/fuzz/corpus, the seeds stay in fuzz/corpus. Leak checks are off here
+# (Lua frees on its own schedule, so libFuzzer would scan after every input);
+# leaks are the ASan suite's and valgrind's job.
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+FUZZ_BIN   = build/fuzz/fuzz_response
+
+fuzz-build: $(FUZZ_BIN)
+
+$(FUZZ_BIN): fuzz/fuzz_response.c $(SRCS) $(HDRS)
+	@mkdir -p build/fuzz/corpus
+	$(FUZZ_CC) -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	  -I/usr/include/lua5.4 $(CURL_CFLAGS) -o $@ fuzz/fuzz_response.c $(SRCS) -llua5.4 $(CURL_LIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -max_len=65536 -detect_leaks=0 \
+	  build/fuzz/corpus fuzz/corpus
 
 clean:
 	rm -rf build

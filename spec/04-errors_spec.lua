@@ -308,6 +308,15 @@ describe("secrets", function()
     assert.not_matches("S3CRET", H.dump(err))
   end)
 
+  it("are scrubbed from a code the server sends back (fuzzer find)", function()
+    local c = H.client(server, { max_retries = 0 })
+    server:fault{ kind = "body", status = 400,
+      body = '{"success":false,"error":{"code":"BAD_' .. H.API_KEY .. '","message":"x"}}' }
+    local _, err = c:connections{}
+    H.keep(err)
+    assert.equal("BAD_[REDACTED]", err.code)
+  end)
+
   it("do not appear in the client's tostring, fields or info", function()
     local c = H.client(server, { version = 1 })
     assert.not_matches("S3CRET", tostring(c))

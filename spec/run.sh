@@ -3,10 +3,10 @@
 # Exits non-zero when anything failed (a spec, a build, a sanitizer report).
 #
 #   sh spec/run.sh            all suites
-#   SUITES="lua5.4" sh spec/run.sh      only some (lua5.4 asan luajit)
+#   SUITES="lua5.4" sh spec/run.sh      only some (lua5.4 asan luajit valgrind fuzz)
 set -u
 cd "$(dirname "$0")/.." || exit 2
-SUITES=${SUITES:-"lua5.4 asan luajit"}
+SUITES=${SUITES:-"lua5.4 asan luajit valgrind fuzz"}
 MAKE=${MAKE:-make}
 pass=0
 fail=0
@@ -18,9 +18,17 @@ run_suite() {
   shift 3
   sum="$log/$name.sum"
   echo "== suite $name"
-  env LINKUP_SUMMARY="$sum" LINKUP_SUITE="$name" LINKUP_LUA="$lua" "$@" \
-    "$lua" /usr/bin/busted --cpath="$cpath" $BUSTED_ARGS 2>"$log/$name.err"
+  : > "$log/$name.errors"
+  env LINKUP_SUMMARY="$sum" LINKUP_SUITE="$name" LINKUP_LUA="$lua" LINKUP_ERRLOG="$log/$name.errors" "$@" \
+    "$lua" /usr/bin/busted --sort-files --cpath="$cpath" $BUSTED_ARGS >"$log/$name.out" 2>"$log/$name.err"
   rc=$?
+  cat "$log/$name.out"
+  # Nothing the suite printed may hold a secret (the specs' keys say S3CRET).
+  if grep -q "S3CRET" "$log/$name.out" "$log/$name.err"; then
+    grep -n "S3CRET" "$log/$name.out" "$log/$name.err" | head -5
+    echo "== suite $name: a secret appeared in the output"
+    fail=$((fail + 1))
+  fi
   # Sanitizer reports go to stderr: show them, and count them as failures.
   if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log/$name.err"; then
     cat "$log/$name.err"
@@ -65,9 +73,39 @@ for s in $SUITES; do
         pre="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
         run_suite asan lua5.4 "build/5.4-asan/?.so" \
           LD_PRELOAD="$pre" \
-          ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:suppressions=$PWD/spec/asan.supp" \
+          ASAN_OPTIONS="detect_leaks=1:quarantine_size_mb=32:suppressions=$PWD/spec/asan.supp" \
           LSAN_OPTIONS="suppressions=$PWD/spec/lsan.supp:print_suppressions=0" \
           UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+      fi
+      ;;
+    valgrind)
+      # A short run under valgrind: zero errors, no definite leaks.
+      if build all; then
+        echo "== suite valgrind"
+        if env LUA_PATH="lua/?.lua;spec/?.lua;;" LUA_CPATH="build/5.4/?.so;;" \
+          valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+            --suppressions=spec/valgrind.supp lua5.4 spec/valgrind_smoke.lua >"$log/vg.out" 2>&1 &&
+          grep -q "valgrind smoke: ok" "$log/vg.out"; then
+          pass=$((pass + 1))
+          echo "valgrind: no errors, no definite leaks"
+        else
+          cat "$log/vg.out"
+          fail=$((fail + 1))
+        fi
+      fi
+      ;;
+    fuzz)
+      # Every input in fuzz/corpus (seeds and past crashes) once through the
+      # libFuzzer harness under ASan+UBSan: `make fuzz` explores further.
+      if build fuzz-build; then
+        echo "== suite fuzz (corpus replay)"
+        if build/fuzz/fuzz_response -detect_leaks=0 fuzz/corpus/* >"$log/fuzz.out" 2>&1; then
+          pass=$((pass + 1))
+          echo "fuzz: $(ls fuzz/corpus | wc -l) corpus inputs ran clean"
+        else
+          tail -n 40 "$log/fuzz.out"
+          fail=$((fail + 1))
+        fi
       fi
       ;;
     luajit)

@@ -71,6 +71,8 @@ function M.new(fields, secrets)
     if #msg > 300 then msg = string.sub(msg, 1, 300) .. "..." end
     fields.message = msg
   end
+  -- the server chooses code too: scrub it like the message
+  if type(fields.code) == "string" then fields.code = scrub(fields.code, secrets) end
   fields.retryable = fields.retryable and true or false
   return setmetatable(fields, Error)
 end

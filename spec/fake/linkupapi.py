@@ -82,6 +82,11 @@ class State:
             for f in self.faults:
                 if f.get("path", "*") not in ("*", path):
                     continue
+                if "every" in f:  # a standing fault: every Nth matching request, forever
+                    f["_seen"] = f.get("_seen", 0) + 1
+                    if f["_seen"] % int(f["every"]) == 0:
+                        return f
+                    continue
                 if f.get("skip", 0) > 0:
                     f["skip"] -= 1
                     return None
@@ -126,6 +131,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # Headers and body go out in two writes: without this, Nagle and the
+        # client's delayed ACK add ~40 ms to every answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with STATE.lock:
             STATE.connections += 1
             STATE.open += 1
