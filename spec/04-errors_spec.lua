@@ -243,6 +243,47 @@ describe("runtime failures return nil, err", function()
     assert.is_true(os.time() - t0 <= 3)
   end)
 
+  it("honours connect_timeout on a host that never answers", function()
+    local f = io.popen("python3 spec/fake/blackhole.py 10")
+    local port = f:read("*l")
+    local c = linkup.new{ api_key = H.API_KEY, base_url = "http://127.0.0.1:" .. port, account_id = "a",
+                          connect_timeout = 0.3, timeout = 20, max_retries = 0 }
+    local _, err = c:connections{}
+    check_err(err, { kind = "timeout", retryable = true, attempts = 1 })
+    assert.matches("onnect", err.message)   -- curl says "Connection timed out after ..."
+    os.execute("pkill -f 'spec/fake/blackhole.py' 2>/dev/null")
+    f:close()
+  end)
+
+  it("bounds a whole call by its attempts, timeouts and pauses", function()
+    -- three attempts of at most 0.3 s and two pauses of at most 0.1 + 0.2 s:
+    -- the call ends well before one slow answer (3 s) would have come
+    local c = H.client(server, { max_retries = 2, timeout = 0.3, retry_base = 0.1, sleep = linkup._core.sleep })
+    server:fault{ kind = "slow", delay = 3, times = 3 }
+    local t0 = linkup._core.now()
+    local data, err = c:connections{}
+    local took = linkup._core.now() - t0
+    assert.is_nil(data)
+    check_err(err, { kind = "timeout", attempts = 3 })
+    assert.is_true(took < 2.5, "the call took " .. took .. " s")
+  end)
+
+  it("caps the backoff and jitters it", function()
+    local c, sleeps = H.client(server, { max_retries = 6, retry_base = 0.5, retry_cap = 2 })
+    server:fault{ kind = "v2_error", status = 503, code = "INTERNAL_ERROR", times = 6 }
+    assert.is_table((c:connections{}))
+    assert.equal(6, #sleeps)
+    local caps = { 0.5, 1, 2, 2, 2, 2 }
+    local distinct = {}
+    for i, s in ipairs(sleeps) do
+      assert.is_true(s >= caps[i] / 2 and s <= caps[i], ("pause %d: %s"):format(i, s))
+      distinct[s] = true
+    end
+    local n = 0
+    for _ in pairs(distinct) do n = n + 1 end
+    assert.is_true(n > 1, "no jitter")
+  end)
+
   it("refuses a body over max_response_bytes", function()
     local c = H.client(server, { max_retries = 0, max_response_bytes = 4096 })
     local _, err = c:connections{ count = 200 }
