@@ -313,6 +313,105 @@ static int lk_parse_headers(lua_State *L) {
   return 1;
 }
 
+/* ---- many at once: the multi interface --------------------------------
+ *
+ * One "linkup.multi" per client owns a CURLM. Its connection cache is shared
+ * by every easy handle it runs, so the client keeps one set of kept-alive
+ * connections whether it sends one request or sixteen at a time. Easy
+ * handles are attached only for the length of one perform call. */
+
+#define LK_MULTI_MT "linkup.multi"
+/* One perform call runs at most this many transfers: a bound for the stack
+ * arrays below, far above any sensible concurrency against one API. */
+#define LK_MULTI_MAX 64
+
+typedef struct {
+  CURLM *multi;
+} lk_multi;
+
+static int multi_close(lua_State *L) {
+  lk_multi *m = (lk_multi *)luaL_checkudata(L, 1, LK_MULTI_MT);
+  if (m->multi) curl_multi_cleanup(m->multi);
+  m->multi = NULL;
+  return 0;
+}
+
+static int multi_new(lua_State *L) {
+  lk_multi *m = (lk_multi *)lua_newuserdatauv(L, sizeof *m, 0);
+  memset(m, 0, sizeof *m);
+  luaL_setmetatable(L, LK_MULTI_MT);
+  m->multi = curl_multi_init();
+  if (m->multi == NULL) return luaL_error(L, "linkup: curl_multi_init failed");
+  return 1;
+}
+
+/* m:perform(jobs) -> results
+ * jobs[i] = { handle, method, url, headers, body, timeout, connect_timeout,
+ *             max_bytes }, each with its own handle;
+ * results[i] = { status, body, headers } or { nil, message, kind[, status] }.
+ * Blocks until every transfer has ended. */
+static int multi_perform(lua_State *L) {
+  lk_multi *m = (lk_multi *)luaL_checkudata(L, 1, LK_MULTI_MT);
+  lk_http *hs[LK_MULTI_MAX];
+  CURLcode rcs[LK_MULTI_MAX];
+  int n, i, j, running = 0, added = 0;
+  CURLMcode mc = CURLM_OK;
+  if (m->multi == NULL) return luaL_error(L, "linkup: the client is closed");
+  luaL_checktype(L, 2, LUA_TTABLE);
+  n = (int)lua_rawlen(L, 2);
+  if (n > LK_MULTI_MAX) return luaL_error(L, "linkup: at most %d transfers at once", LK_MULTI_MAX);
+
+  /* Prepare them all first: lk_http_prepare may raise, and must do so
+   * before any handle is attached to the multi. The body strings stay
+   * anchored in the jobs table (argument 2) until the transfers end. */
+  for (i = 0; i < n; i++) {
+    int base;
+    lua_rawgeti(L, 2, i + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    base = lua_gettop(L) + 1;
+    for (j = 1; j <= 8; j++) lua_rawgeti(L, base - 1, j);
+    hs[i] = check_http(L, base);
+    for (j = 0; j < i; j++)
+      if (hs[j] == hs[i]) return luaL_error(L, "linkup: one handle twice in a batch");
+    lk_http_prepare(L, hs[i], base + 1);
+    rcs[i] = CURLE_OK;
+    lua_settop(L, 2);
+  }
+  for (i = 0; i < n; i++) {
+    curl_easy_setopt(hs[i]->easy, CURLOPT_PRIVATE, (char *)hs[i]);
+    if (curl_multi_add_handle(m->multi, hs[i]->easy) != CURLM_OK) break;
+    added++;
+  }
+  if (added == n) {
+    do {
+      CURLMsg *msg;
+      int left;
+      mc = curl_multi_perform(m->multi, &running);
+      while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        for (i = 0; i < n; i++)
+          if (hs[i]->easy == msg->easy_handle) rcs[i] = msg->data.result;
+      }
+      if (running && mc == CURLM_OK) mc = curl_multi_poll(m->multi, NULL, 0, 1000, NULL);
+    } while (running && mc == CURLM_OK);
+  }
+  /* Detach everything before any Lua value is built (building may raise). */
+  for (i = 0; i < added; i++) curl_multi_remove_handle(m->multi, hs[i]->easy);
+  if (added < n || mc != CURLM_OK)
+    return luaL_error(L, "linkup: curl multi failed: %s", curl_multi_strerror(mc));
+
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    int k;
+    lua_createtable(L, 4, 0);
+    k = lk_http_finish(L, hs[i], rcs[i]);
+    /* stack: results, t, v1..vk: store vk first, t is then at -(k+1) */
+    for (j = k; j >= 1; j--) lua_rawseti(L, -(j + 1), j);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
 /* Seconds since an arbitrary start, monotonic: for durations and deadlines. */
 static int lk_now(lua_State *L) {
   struct timespec ts;
@@ -356,6 +455,7 @@ void lk_http_init(lua_State *L) {
   };
   static const luaL_Reg funcs[] = {
     {"http_new", http_new},
+    {"multi_new", multi_new},
     {"now", lk_now},
     {"sleep", lk_sleep},
     {"getdate", lk_getdate},
@@ -370,6 +470,18 @@ void lk_http_init(lua_State *L) {
   lua_pushcfunction(L, http_close);
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, http_close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, LK_MULTI_MT);
+  lua_newtable(L);
+  lua_pushcfunction(L, multi_perform);
+  lua_setfield(L, -2, "perform");
+  lua_pushcfunction(L, multi_close);
+  lua_setfield(L, -2, "close");
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, multi_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, multi_close);
   lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
   luaL_setfuncs(L, funcs, 0);

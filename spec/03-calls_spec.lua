@@ -178,7 +178,7 @@ describe("calls against the fake LinkupAPI", function()
         H.q(os.getenv("LINKUP_LUA") or "lua5.4"),
         H.q('local c = require("linkup").new{ account_id = "acc-size-4" } ' ..
             'local d, e = c:connections{} print(d and #d.connections or tostring(e))'))
-      local out = H.sh(cmd)
+      local out = H.sh(cmd, true)
       assert.equal("4\n", out)
     end)
   end)

@@ -35,7 +35,8 @@ describe("walks", function()
       assert.equal(13, #bodies)                         -- 12 full pages + 34
       for k, b in ipairs(bodies) do
         assert.equal((k - 1) * 100, b.params.offset or 0)
-        assert.equal(100, b.params.count)
+        -- once the total is known the last page asks only for what is left
+        assert.equal(k < 13 and 100 or 34, b.params.count)
       end
     end)
 

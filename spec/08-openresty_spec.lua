@@ -31,10 +31,10 @@ describe("OpenResty (real nginx, ngx transport)", function()
 
   setup(function()
     server = H.start_server()
-    assert(os.execute("make -s LUA_VERSION=jit >/dev/null"), "LuaJIT build failed")
+    assert(select(2, H.sh("make -s LUA_VERSION=jit >/dev/null")), "LuaJIT build failed")
     prefix = os.tmpname()
     os.remove(prefix)
-    os.execute("mkdir -p " .. prefix .. "/tmp " .. prefix .. "/logs")
+    H.sh("mkdir -p " .. prefix .. "/tmp " .. prefix .. "/logs")
     port = free_port()
     local conf = assert(io.open("examples/nginx.conf")):read("*a")
     local subst = { PREFIX = prefix, PORT = tostring(port), LINKUP_LUA = root .. "/lua",
@@ -54,10 +54,10 @@ describe("OpenResty (real nginx, ngx transport)", function()
   end)
 
   teardown(function()
-    if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
+    if pid then H.sh("kill " .. pid .. " 2>/dev/null") end
     if server then server:stop() end
     H.sleep(0.2)
-    if prefix then os.execute("rm -rf " .. prefix) end
+    if prefix then H.sh("rm -rf " .. prefix) end
   end)
 
   before_each(function() server:reset() end)
@@ -97,7 +97,7 @@ describe("OpenResty (real nginx, ngx transport)", function()
     -- one worker; the first request's page takes 2 s at the fake API
     server:fault{ kind = "slow", delay = 2 }
     local slow_out = os.tmpname()
-    os.execute(string.format("env -u LD_PRELOAD curl -s -o /dev/null -w '%%{http_code} %%{time_total}' " ..
+    H.sh(string.format("curl -s -o /dev/null -w '%%{http_code} %%{time_total}' " ..
       "--max-time 10 %s > %s &", H.q("http://127.0.0.1:" .. port .. "/connections?limit=5"), slow_out))
     H.sleep(0.4)  -- the slow one is now waiting on its cosocket
     local body, code, t = curl("http://127.0.0.1:" .. port .. "/connections?limit=3")

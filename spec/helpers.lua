@@ -15,7 +15,12 @@ H.ACCOUNT = "acc-main"
 -- the interpreter under test.
 local CLEAN_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS -u UBSAN_OPTIONS"
 
-local function sh(cmd)
+-- Runs a shell command and returns its output, ok, code. Children do not
+-- get the sanitizer runtimes the suite may preload (a preloaded pkill, for
+-- one, hangs at exit) unless keep_env asks for them: a child interpreter
+-- that loads the sanitized module needs them.
+local function sh(cmd, keep_env)
+  if not keep_env then cmd = CLEAN_ENV .. " sh -c '" .. cmd:gsub("'", "'\\''") .. "'" end
   local f = assert(io.popen(cmd, "r"))
   local out = f:read("*a")
   local ok, _, code = f:close()
@@ -23,7 +28,7 @@ local function sh(cmd)
 end
 H.sh = sh
 
-local function sleep(s) os.execute("sleep " .. tostring(s)) end
+local function sleep(s) os.execute(CLEAN_ENV .. " sleep " .. tostring(s)) end
 H.sleep = sleep
 
 local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
@@ -55,7 +60,7 @@ function H.start_server(args)
 end
 
 function Server:stop()
-  if self.pid then os.execute("kill " .. self.pid .. " 2>/dev/null") end
+  if self.pid then sh("kill " .. self.pid .. " 2>/dev/null") end
   self.pid = nil
 end
 

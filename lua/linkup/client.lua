@@ -176,16 +176,32 @@ function M.new(opts)
 
   local transport = opts.transport
   if transport == nil or transport == "curl" then
-    p.http = core.http_new{ user_agent = p.user_agent, ca_file = check_string(2, W, "ca_file", opts.ca_file) }
-    local http = p.http
+    -- One multi handle (one connection cache) and a pool of easy handles,
+    -- grown to the largest concurrency asked for; a single request uses the
+    -- first. Every request goes through the multi so all share connections.
+    local http_opts = { user_agent = p.user_agent, ca_file = check_string(2, W, "ca_file", opts.ca_file) }
+    local multi, pool = core.multi_new(), { core.http_new(http_opts) }
+    p.multi, p.pool = multi, pool
+    local function job(h, req)
+      return { h, req.method, req.url, req.headers, req.body, req.timeout, req.connect_timeout, req.max_bytes }
+    end
     p.transport = function(req)
-      return http:perform(req.method, req.url, req.headers, req.body,
-                          req.timeout, req.connect_timeout, req.max_bytes)
+      local r = multi:perform{ job(pool[1], req) }[1]
+      return r[1], r[2], r[3], r[4]
+    end
+    p.send_many = function(reqs)
+      local jobs = {}
+      for i = 1, #reqs do
+        if not pool[i] then pool[i] = core.http_new(http_opts) end
+        jobs[i] = job(pool[i], reqs[i])
+      end
+      return multi:perform(jobs)
     end
   elseif transport == "ngx" then
     local ok, ngxt = pcall(require, "linkup.ngx")
     if not ok then misuse(2, "new: transport \"ngx\" needs OpenResty: %s", tostring(ngxt)) end
     p.transport = ngxt.transport{ location = opts.ngx_location }
+    p.send_many = ngxt.many(p.transport)
     if opts.sleep == nil then p.sleep = ngxt.sleep end
   elseif type(transport) == "string" then
     misuse(2, "new: unknown transport %q (a function, \"curl\" or \"ngx\")", transport)
@@ -204,8 +220,11 @@ function Client.close(self)
   local p = priv[self]
   if p and not p.closed then
     p.closed = true
-    if p.http then p.http:close() end
-    p.http, p.transport = nil, nil
+    if p.pool then
+      for _, h in ipairs(p.pool) do h:close() end
+      p.multi:close()
+    end
+    p.pool, p.multi, p.transport, p.send_many = nil, nil, nil, nil
   end
 end
 Client.__close = Client.close
@@ -467,11 +486,8 @@ local function backoff(p, attempt, err)
 end
 M._backoff = backoff
 
--- Runs a prepared request with retries. Returns data, meta or nil, err.
--- Raises only if the client was closed meanwhile (misuse).
-local function execute(self, plan)
-  local p = state(self, 3)
-  local req = {
+local function new_request(p, plan)
+  return {
     method = "POST",
     url = p.base_url .. plan.path,
     headers = {
@@ -485,35 +501,44 @@ local function execute(self, plan)
     connect_timeout = p.connect_timeout,
     max_bytes = p.max_response_bytes,
   }
-  local attempts, max_attempts, started = 0, p.max_retries + 1, core.now()
+end
+
+-- Judges one attempt: ok, status, body, headers, extra are pcall(transport)'s
+-- results. Returns data, meta on success, or nil, err, pause (pause: the wait
+-- before another attempt, nil when the error is final). Reports on_event.
+local function judge(p, plan, req, attempts, duration, ok, status, body, headers, extra)
+  if not ok then
+    status, body, headers, extra = nil, "transport raised: " .. tostring(status), "network", nil
+  end
+  local data, meta = classify(p, plan, status, body, headers, extra)
+  meta.attempts = attempts
+  local pause
+  if not data and meta.retryable and attempts <= p.max_retries then
+    pause = backoff(p, attempts, meta)
+    if pause > p.max_retry_after then pause = nil end
+  end
+  if p.on_event then
+    p.on_event{
+      method = req.method, url = req.url, endpoint = plan.path, status = meta.status,
+      duration = duration, attempt = attempts, pause = pause,
+      error = (not data) and meta.kind or nil, message = (not data) and meta.message or nil,
+    }
+  end
+  if data then p.spent = p.spent + (meta.credits or 0) end
+  return data, meta, pause
+end
+
+-- Runs a prepared request with retries. Returns data, meta or nil, err.
+local function execute(self, plan)
+  local p = state(self, 3)
+  local req, attempts, started = new_request(p, plan), 0, core.now()
   while true do
     attempts = attempts + 1
     local t0 = core.now()
     local ok, status, body, headers, extra = pcall(p.transport, req)
-    if not ok then
-      status, body, headers, extra = nil, "transport raised: " .. tostring(status), "network", nil
-    end
-    local data, meta = classify(p, plan, status, body, headers, extra)
-    local duration = core.now() - t0
-    local pause
-    if not data then
-      meta.attempts = attempts
-      if meta.retryable and attempts < max_attempts then
-        pause = backoff(p, attempts, meta)
-        if pause > p.max_retry_after then pause = nil end
-      end
-    end
-    if p.on_event then
-      p.on_event{
-        method = req.method, url = req.url, endpoint = plan.path, status = data and meta.status or meta.status,
-        duration = duration, attempt = attempts, pause = pause,
-        error = (not data) and meta.kind or nil, message = (not data) and meta.message or nil,
-      }
-    end
+    local data, meta, pause = judge(p, plan, req, attempts, core.now() - t0, ok, status, body, headers, extra)
     if data then
-      meta.attempts = attempts
       meta.elapsed = core.now() - started
-      p.spent = p.spent + (meta.credits or 0)
       return data, meta
     end
     if not pause then return nil, meta end
@@ -523,6 +548,68 @@ local function execute(self, plan)
 end
 M._execute = execute
 M._error = function(fields) return Error.new(fields) end
+
+-- Sends several requests at once: libcurl's multi interface, the ngx
+-- transport's light threads, or one after the other for a plain transport
+-- function. Returns { ok, status, body, headers, extra } per request.
+local function send_many(p, reqs)
+  local out = {}
+  if p.send_many and #reqs > 1 then
+    local ok, rs = pcall(p.send_many, reqs)
+    for i = 1, #reqs do
+      local r = ok and rs[i] or {}
+      out[i] = ok and { true, r[1], r[2], r[3], r[4] } or { false, rs }
+    end
+  else
+    for i = 1, #reqs do
+      local ok, status, body, headers, extra = pcall(p.transport, reqs[i])
+      out[i] = { ok, status, body, headers, extra }
+    end
+  end
+  return out
+end
+
+-- Runs several prepared requests, up to k at a time, each with its own
+-- retries (failed ones go again together after the longest pause asked).
+-- Returns results in input order: { data, meta } or { nil, err }.
+local function execute_many(self, plans, k)
+  local p = state(self, 3)
+  local started, results, reqs, attempts, pending = core.now(), {}, {}, {}, {}
+  for i, plan in ipairs(plans) do
+    reqs[i], attempts[i], pending[i] = new_request(p, plan), 0, i
+  end
+  while #pending > 0 do
+    local again, wait = {}, 0
+    for first = 1, #pending, k do
+      local wave, wreqs = {}, {}
+      for j = first, min(first + k - 1, #pending) do
+        wave[#wave + 1] = pending[j]
+        wreqs[#wreqs + 1] = reqs[pending[j]]
+      end
+      local t0 = core.now()
+      local outs = send_many(p, wreqs)
+      local duration = core.now() - t0
+      for w, i in ipairs(wave) do
+        attempts[i] = attempts[i] + 1
+        local o = outs[w]
+        local data, meta, pause = judge(p, plans[i], reqs[i], attempts[i], duration, o[1], o[2], o[3], o[4], o[5])
+        if data then meta.elapsed = core.now() - started end
+        results[i] = { data, meta }
+        if pause then
+          again[#again + 1] = i
+          if pause > wait then wait = pause end
+        end
+      end
+    end
+    pending = again
+    if #pending > 0 then
+      p.sleep(wait)
+      if p.closed then break end
+    end
+  end
+  return results
+end
+M._execute_many = execute_many
 
 --- client:connections(params) -> data, meta | nil, err
 function Client.connections(self, params)
@@ -534,6 +621,38 @@ end
 function Client.recommendations(self, params)
   local p = state(self, 2)
   return execute(self, prepare(p, "recommendations", params, "recommendations", 2))
+end
+
+--- client:batch(calls, { concurrency = k }) -> results
+-- calls[i] = { "connections" | "recommendations", params } (or { kind =,
+-- params = }). Every call is checked before any is sent. Runs up to k at
+-- once (default 4, at most 64); results[i] = { data, meta } or { nil, err },
+-- in input order, with .data, .meta and .err set for readability.
+function Client.batch(self, calls, opts)
+  local p = state(self, 2)
+  if type(calls) ~= "table" then misuse(2, "batch: calls must be a table, got %s", type(calls)) end
+  opts = opts or {}
+  if type(opts) ~= "table" then misuse(2, "batch: options must be a table") end
+  for key in pairs(opts) do
+    if key ~= "concurrency" then misuse(2, "batch: unknown option %q", tostring(key)) end
+  end
+  local k = check_int(2, "batch", "concurrency", opts.concurrency, 1) or 4
+  if k > 64 then misuse(2, "batch: concurrency must be at most 64") end
+  local plans = {}
+  for i = 1, #calls do
+    local c = calls[i]
+    if type(c) ~= "table" then misuse(2, "batch: call %d must be a table", i) end
+    local kind, params = c[1] or c.kind, c[2] or c.params
+    if kind ~= "connections" and kind ~= "recommendations" then
+      misuse(2, "batch: call %d: kind must be \"connections\" or \"recommendations\"", i)
+    end
+    plans[i] = prepare(p, kind, params, "batch", 2)
+  end
+  local results = execute_many(self, plans, k)
+  for _, r in ipairs(results) do
+    if r[1] then r.data, r.meta = r[1], r[2] else r.err = r[2] end
+  end
+  return results
 end
 
 -- Iterators and credit estimates live beside this file.

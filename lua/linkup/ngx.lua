@@ -169,6 +169,20 @@ function M.transport(opts)
   end
 end
 
+--- many(transport) -> function(reqs): several requests at once, one light
+-- thread each (ngx.thread.spawn), for client:batch and concurrent walks.
+function M.many(transport)
+  return function(reqs)
+    local threads, out = {}, {}
+    for i = 1, #reqs do threads[i] = ngx.thread.spawn(transport, reqs[i]) end
+    for i = 1, #threads do
+      local ok, a, b, c, d = ngx.thread.wait(threads[i])
+      out[i] = ok and { a, b, c, d } or { nil, "light thread failed: " .. tostring(a), "network" }
+    end
+    return out
+  end
+end
+
 --- sleep(seconds): yields to nginx for the pause between retries.
 function M.sleep(s)
   ngx.sleep(s)

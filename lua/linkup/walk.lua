@@ -16,6 +16,7 @@ local type, pairs, setmetatable, error = type, pairs, setmetatable, error
 return function(M, core)
 
 local Client, state, prepare, execute, price = M.Client, M._state, M._prepare, M._execute, M._price
+local execute_many = M._execute_many
 local misuse, check_int, V1_PAGE = M._misuse, M._check_int, M.V1_PAGE_SIZE
 
 -- Default v2 page size: LinkedIn serves connections 100 at a time upstream
@@ -47,6 +48,9 @@ local function new_walk(self, kind, opts, where, level)
   if w.max_credits ~= nil and (type(w.max_credits) ~= "number" or w.max_credits < 0) then
     misuse(level, "%s: max_credits must be a number >= 0", where)
   end
+  w.concurrency = check_int(level, where, "concurrency", opts.concurrency, 1) or 1
+  if w.concurrency > 64 then misuse(level, "%s: concurrency must be at most 64", where) end
+  w.ahead = {}   -- pages fetched ahead (concurrency > 1), in order
   local offset = check_int(level, where, "offset", opts.offset, 0)
   local start_page = check_int(level, where, "start_page", opts.start_page, 1)
   if offset and start_page then misuse(level, "%s: give offset or start_page, not both", where) end
@@ -97,29 +101,49 @@ local function raise(w, err)
   error(err, 0)
 end
 
--- Fetches the next page. Returns data, meta (meta.first: the absolute
--- 1-based position of data[kind][1]), or nil at the end of the walk.
-local function next_page(w)
-  if w.done then return nil end
-  local kind, params = w.kind, {}
+-- The parameters of the page at the walk's position (v2: offset, count cut
+-- to the limit; v1: one page), or nil when the limit is reached.
+local function page_params(w, offset, page, planned)
+  local params = {}
   for k, v in pairs(w.call) do params[k] = v end
-  local want = w.limit and (w.limit - w.yielded) or nil
-  if want and want <= 0 then w.done = true return nil end
+  local want = w.limit and (w.limit - w.yielded - planned) or nil
+  if want and want <= 0 then return nil end
   if w.v2 then
     local count = w.page_size
     if want and want < count then count = want end  -- never ask for more than will be yielded
+    if w.total and not w.oneshot and w.total - offset < count then count = w.total - offset end
     params.count = count
-    if not w.oneshot then params.offset = w.offset end
-  else
-    params.start_page, params.end_page = w.page, w.page
+    if not w.oneshot then params.offset = offset end
+    return params, count
   end
-  local plan = prepare(w.p, kind, params, w.where, 2)
-  if w.max_credits and w.spent + plan.credits > w.max_credits then
-    w.done, w.stopped = true, "max_credits"
-    return nil
+  params.start_page, params.end_page = page, page
+  return params, w.size
+end
+
+-- Plans the pages after the current position that the walk may fetch at
+-- once: only once the total is known (so no page past the end is paid for),
+-- never past the limit or the credit budget.
+local function plan_wave(w)
+  local wave, offset, page, planned, spent = {}, w.offset, w.page, 0, w.spent
+  for _ = 1, w.concurrency do
+    if w.v2 and offset >= w.total then break end
+    if not w.v2 and ((w.total and (page - 1) * w.size >= w.total)
+                     or (w.total_pages and page > w.total_pages)) then break end
+    local params, count = page_params(w, offset, page, planned)
+    if not params then break end
+    local plan = prepare(w.p, w.kind, params, w.where, 2)
+    if w.max_credits and spent + plan.credits > w.max_credits then break end
+    spent = spent + plan.credits
+    wave[#wave + 1] = { plan = plan, offset = offset, page = page }
+    planned = planned + count
+    if w.v2 then offset = offset + count else page = page + 1 end
   end
-  local data, meta = execute(w.self, plan)
-  if not data then raise(w, meta) end
+  return wave
+end
+
+-- Takes the walk past a fetched page: positions, stop conditions, guards.
+local function advance(w, plan, data, meta)
+  local kind = w.kind
   w.pages = w.pages + 1
   w.spent = w.spent + (meta.credits or 0)
   local items = data[kind]
@@ -132,19 +156,20 @@ local function next_page(w)
       message = "the server answered the same page twice", endpoint = plan.path })
   end
   w.last_head = head
+  if type(data.total_available_results) == "number" then w.total = data.total_available_results end
   if w.v2 then
     meta.first = w.offset + 1
     meta.offset = w.offset
     local pg = data.pagination
     w.offset = w.offset + n
-    if w.oneshot or n == 0 or (pg and pg.has_more == false)
-       or (type(data.total_available_results) == "number" and w.offset >= data.total_available_results) then
+    if w.oneshot or n == 0 or (pg and pg.has_more == false) or (w.total and w.offset >= w.total) then
       w.done = true
     end
   else
     meta.page = w.page
     meta.first = (w.page - 1) * w.size + 1
-    local pg, total = data.pagination, data.total_available_results
+    local pg = data.pagination
+    if pg and type(pg.total_pages) == "number" then w.total_pages = pg.total_pages end
     if w.skip > 0 then
       -- drop the items before the requested offset
       local kept = {}
@@ -155,9 +180,8 @@ local function next_page(w)
       items = kept
     end
     w.page = w.page + 1
-    if n < w.size
-       or (type(total) == "number" and (w.page - 1) * w.size >= total)
-       or (pg and type(pg.total_pages) == "number" and w.page > pg.total_pages) then
+    if n < w.size or (w.total and (w.page - 1) * w.size >= w.total)
+       or (w.total_pages and w.page > w.total_pages) then
       w.done = true
     end
   end
@@ -170,9 +194,47 @@ local function next_page(w)
   return data, meta
 end
 
+-- Fetches the next page. Returns data, meta (meta.first: the absolute
+-- 1-based position of data[kind][1]), or nil at the end of the walk.
+local function next_page(w)
+  if w.done then return nil end
+  -- A page fetched ahead is used only if it starts where the walk now is
+  -- (a short page before it would shift every later offset).
+  local ahead = table.remove(w.ahead, 1)
+  if ahead and (w.v2 and ahead.offset ~= w.offset or not w.v2 and ahead.page ~= w.page) then
+    w.ahead, ahead = {}, nil
+  end
+  if not ahead and w.concurrency > 1 and not w.oneshot and (w.total or w.total_pages) then
+    local wave = plan_wave(w)
+    if #wave == 0 and w.limit and w.limit - w.yielded <= 0 then w.done = true return nil end
+    if #wave > 1 then
+      local plans = {}
+      for i, e in ipairs(wave) do plans[i] = e.plan end
+      local results = execute_many(w.self, plans, w.concurrency)
+      for i, e in ipairs(wave) do e.data, e.meta = results[i][1], results[i][2] end
+      w.ahead = wave
+      ahead = table.remove(w.ahead, 1)
+    end
+  end
+  if ahead then
+    if not ahead.data then raise(w, ahead.meta) end
+    return advance(w, ahead.plan, ahead.data, ahead.meta)
+  end
+  local params = page_params(w, w.offset, w.page, 0)
+  if not params then w.done = true return nil end
+  local plan = prepare(w.p, w.kind, params, w.where, 2)
+  if w.max_credits and w.spent + plan.credits > w.max_credits then
+    w.done, w.stopped = true, "max_credits"
+    return nil
+  end
+  local data, meta = execute(w.self, plan)
+  if not data then raise(w, meta) end
+  return advance(w, plan, data, meta)
+end
+
 -- The closing value (Lua 5.4 generic for): a `break` drops the page and
 -- ends the walk. Ignored by 5.1/LuaJIT, where the walk is freed by GC.
-local Closer = { __close = function(c) c.w.done, c.w.closed = true, true end }
+local Closer = { __close = function(c) c.w.done, c.w.closed, c.w.ahead = true, true, {} end }
 
 local function each_item(self, kind, opts, where)
   local w = new_walk(self, kind, opts, where, 3)

@@ -2,7 +2,7 @@
 """A loopback listener that never accepts, with its accept queue already
 full: a connect() to it gets no answer, so a client's connect timeout is
 what ends the wait. Prints the port; exits after --lifetime seconds."""
-import socket, sys, time
+import os, socket, sys, time
 
 lifetime = float(sys.argv[1]) if len(sys.argv) > 1 else 30
 srv = socket.socket()
@@ -19,5 +19,5 @@ for _ in range(4):  # fill the queue; Linux then drops further SYNs
         pass
     fillers.append(c)
 time.sleep(0.2)
-print(port, flush=True)
+print(port, os.getpid(), flush=True)
 time.sleep(lifetime)

@@ -76,6 +76,9 @@ class State:
             self.faults = []
             self.connections = 0
             self.open = 0
+            self.inflight = 0
+            self.max_inflight = 0
+            self.api_conns = set()
 
     def take_fault(self, path):
         with self.lock:
@@ -202,12 +205,16 @@ class Handler(BaseHTTPRequestHandler):
         if p == "/_stats":
             with STATE.lock:
                 doc = {"requests": STATE.requests, "connections": STATE.connections,
+                       "max_inflight": STATE.max_inflight,
+                       "api_connections": len(STATE.api_conns),  # connections that carried API requests
                        "open_connections": STATE.open - 1}  # not counting this control connection
             return self.send_json(200, doc, compress=False)
         if p == "/_reset" and method == "POST":
             with STATE.lock:
                 STATE.log, STATE.seq, STATE.requests, STATE.faults = [], 0, 0, []
                 STATE.connections = 0
+                STATE.max_inflight = STATE.inflight
+                STATE.api_conns = set()
             return self.send_json(200, {"ok": True}, compress=False)
         if p == "/_fault" and method == "POST":
             doc = json.loads(raw or b"{}")
@@ -231,6 +238,17 @@ class Handler(BaseHTTPRequestHandler):
     # ---- the API ----------------------------------------------------------
 
     def api(self, method, path, raw):
+        with STATE.lock:
+            STATE.inflight += 1
+            STATE.max_inflight = max(STATE.max_inflight, STATE.inflight)
+            STATE.api_conns.add(self.conn_id)
+        try:
+            self.api_inner(method, path, raw)
+        finally:
+            with STATE.lock:
+                STATE.inflight -= 1
+
+    def api_inner(self, method, path, raw):
         entry = {"method": method, "path": path, "conn": self.conn_id, "fault": None,
                  "headers": {k.lower(): v for k, v in self.headers.items()},
                  "body": "" if STATE.args.quiet_log else raw.decode("utf-8", "replace")}
