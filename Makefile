@@ -77,6 +77,7 @@ demo: deps all
 	@sh examples/demo.sh
 
 bench: deps all
+	@LINKUP_EXTRA_PKGS="lua-socket lua-curl" sh tools/deps.sh
 	@sh bench/run.sh
 
 # libFuzzer (clang) over the response path: C header parser, C JSON decode,

@@ -78,6 +78,7 @@ class State:
             self.open = 0
             self.inflight = 0
             self.max_inflight = 0
+            self.bytes_sent = 0
             self.api_conns = set()
 
     def take_fault(self, path):
@@ -158,6 +159,8 @@ class Handler(BaseHTTPRequestHandler):
         if compress and not STATE.args.no_gzip and "gzip" in (self.headers.get("Accept-Encoding") or ""):
             body = gzip.compress(body, compresslevel=5)
             extra["Content-Encoding"] = "gzip"
+        with STATE.lock:
+            STATE.bytes_sent += len(body)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -205,7 +208,7 @@ class Handler(BaseHTTPRequestHandler):
         if p == "/_stats":
             with STATE.lock:
                 doc = {"requests": STATE.requests, "connections": STATE.connections,
-                       "max_inflight": STATE.max_inflight,
+                       "max_inflight": STATE.max_inflight, "bytes_sent": STATE.bytes_sent,
                        "api_connections": len(STATE.api_conns),  # connections that carried API requests
                        "open_connections": STATE.open - 1}  # not counting this control connection
             return self.send_json(200, doc, compress=False)
@@ -214,6 +217,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.log, STATE.seq, STATE.requests, STATE.faults = [], 0, 0, []
                 STATE.connections = 0
                 STATE.max_inflight = STATE.inflight
+                STATE.bytes_sent = 0
                 STATE.api_conns = set()
             return self.send_json(200, {"ok": True}, compress=False)
         if p == "/_fault" and method == "POST":
@@ -350,6 +354,22 @@ class Handler(BaseHTTPRequestHandler):
         count = params.get("count", 10)
         if not is_int(count) or not 1 <= count <= 1000:
             return self.v2_error(400, "INVALID_PARAMS", "count must be an integer from 1 to 1000", action, account)
+        if action == "list_connections" and FIXED:
+            # benchmark mode: a precomputed page, whatever the offset; two
+            # pages alternate so a client's same-page guard is not tripped
+            FIXED["n"] += 1
+            gz = not STATE.args.no_gzip and "gzip" in (self.headers.get("Accept-Encoding") or "")
+            body = FIXED["gzip" if gz else "plain"][FIXED["n"] % 2]
+            with STATE.lock:
+                STATE.bytes_sent += len(body)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            if gz:
+                self.send_header("Content-Encoding", "gzip")
+            self.end_headers()
+            self.wfile.write(body)
+            return 200
         if action == "list_connections":
             offset = params.get("offset", 0)
             if not is_int(offset) or offset < 0:
@@ -470,10 +490,25 @@ def main():
     ap.add_argument("--log-limit", type=int, default=100000)
     ap.add_argument("--quiet-log", action="store_true")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--fixed-page", type=int, default=0,
+                    help="benchmarks: v2 list_connections answers a precomputed page of N items")
     args = ap.parse_args()
 
     global STATE
     STATE = State(args)
+    if args.fixed_page:
+        for k in (0, 1):
+            got = items("connections", 2, k * args.fixed_page, args.fixed_page, 10 ** 9)
+            doc = {"success": True, "data": {"connections": got, "total_results": len(got),
+                   "total_available_results": 10 ** 9,
+                   "pagination": {"offset": 0, "count": len(got), "next_offset": len(got), "has_more": True,
+                                  "results_per_page": len(got), "pages_fetched": 1}},
+                   "metadata": {"action": "list_connections", "account_id": "bench",
+                                "credits_consumed": math.ceil(len(got) / 50), "timestamp": now_iso()}}
+            plain = json.dumps(doc, ensure_ascii=False).encode()
+            FIXED.setdefault("plain", []).append(plain)
+            FIXED.setdefault("gzip", []).append(gzip.compress(plain, compresslevel=5))
+        FIXED["n"] = 0
     httpd = Server(("127.0.0.1", args.port), Handler)
     port = httpd.server_address[1]
     if args.port_file:
@@ -496,6 +531,7 @@ def main():
 
 
 STATE = None
+FIXED = {}
 
 if __name__ == "__main__":
     main()
