@@ -25,6 +25,7 @@ PREFIX      ?= /usr/local
 DESTDIR     ?=
 LIBDIR      ?= $(PREFIX)/lib/lua/$(LUA_ABI)
 LUADIR      ?= $(PREFIX)/share/lua/$(LUA_ABI)
+BINDIR      ?= $(PREFIX)/bin
 
 CC          ?= cc
 PKG_CONFIG  ?= pkg-config
@@ -61,10 +62,13 @@ install: $(BUILD)/linkup.so
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LUADIR)/linkup
 	install -m 0755 $(BUILD)/linkup.so $(DESTDIR)$(LIBDIR)/linkup.so
 	install -m 0644 $(LUA_SRCS) $(DESTDIR)$(LUADIR)/linkup/
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 bin/linkup $(DESTDIR)$(BINDIR)/linkup
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/linkup.so
 	rm -rf $(DESTDIR)$(LUADIR)/linkup
+	rm -f $(DESTDIR)$(BINDIR)/linkup
 
 # Installs the Debian packages the build and the specs need, when missing.
 deps:

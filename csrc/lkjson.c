@@ -55,9 +55,9 @@ static void normalize(lua_State *L, int idx, int depth) {
     } else if (vt == LUA_TSTRING && key_is_string && lua_rawlen(L, -1) == 3) {
       /* the hot path: most strings are not 3 bytes long, and are left
        * without converting or comparing anything */
-      size_t kl;
-      const char *v = lua_tostring(L, -1);
-      if (memcmp(v, "N/A", 3) == 0 && is_na_field(lua_tolstring(L, -2, &kl), kl)) {
+      size_t kl = 0;
+      const char *v = lua_tostring(L, -1), *k;
+      if (memcmp(v, "N/A", 3) == 0 && (k = lua_tolstring(L, -2, &kl)) != NULL && is_na_field(k, kl)) {
         lua_pushvalue(L, -2);
         lua_pushnil(L);
         lua_rawset(L, idx);

@@ -19,3 +19,13 @@ export LINKUP_BASE_URL="http://127.0.0.1:$port" LINKUP_API_KEY="test-demo-key"
 export LUA_PATH="$PWD/lua/?.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
 echo "== examples/list_connections.lua"
 $LUA examples/list_connections.lua 12
+export LINKUP_ACCOUNT_ID="acc-demo"
+echo
+echo "== bin/linkup connections --limit 8 --format table"
+$LUA bin/linkup connections --limit 8 --format table --fields name,job_title,profile_url
+echo
+echo "== bin/linkup recommendations --limit 3 --format csv"
+$LUA bin/linkup recommendations --limit 3 --format csv --fields name,insight
+echo
+echo "== bin/linkup connections --format jsonl | wc -l   (every connection, streamed)"
+$LUA bin/linkup connections --page-size 500 --concurrency 2 | wc -l

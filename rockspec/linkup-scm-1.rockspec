@@ -39,4 +39,7 @@ build = {
     ["linkup.walk"] = "lua/linkup/walk.lua",
     ["linkup.ngx"] = "lua/linkup/ngx.lua",
   },
+  install = {
+    bin = { linkup = "bin/linkup" },
+  },
 }

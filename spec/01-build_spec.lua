@@ -57,6 +57,7 @@ describe("the linkup module", function()
       assert.is_true(ok, out)
       assert.matches("/opt/lk/lib/lua/5.4/linkup.so", out, 1, true)
       assert.matches("/opt/lk/share/lua/5.4/linkup/client.lua", out, 1, true)
+      assert.matches("/opt/lk/bin/linkup", out, 1, true)
     end)
 
     it("installs with luarocks (builtin, --deps-mode none) from a clean clone and loads from the tree alone", function()
@@ -73,12 +74,17 @@ describe("the linkup module", function()
         "env -u LD_PRELOAD LUA_PATH=" .. H.q(tmp .. "/tree/share/lua/5.4/?.lua") ..
           " LUA_CPATH=" .. H.q(tmp .. "/tree/lib/lua/5.4/?.so;/usr/lib/x86_64-linux-gnu/lua/5.4/?.so") ..
           " lua5.4 -e 'local l = require \"linkup\"; print(l._VERSION, package.searchpath(\"linkup\", package.cpath))'",
+        -- the command is installed too (a custom tree goes on the paths the
+        -- LuaRocks way, with `luarocks path`)
+        "eval \"$(luarocks --lua-version 5.4 --tree " .. tmp .. "/tree path)\"",
+        "env -u LD_PRELOAD " .. tmp .. "/tree/bin/linkup --version",
       }, "\n")
       local out, ok = H.sh("sh -c " .. H.q(script) .. " 2>&1")
       H.sh("rm -rf " .. tmp)
       assert.is_true(ok, out)
       assert.matches("linkup %d+%.%d+%.%d+", out)
       assert.matches("/tree/lib/lua/5.4/linkup.so", out, 1, true)
+      assert.matches("\nlinkup %d+%.%d+%.%d+\n$", out)
     end)
   end
 end)
