@@ -292,8 +292,9 @@ static int lk_http_finish(lua_State *L, lk_http *h, CURLcode rc) {
 }
 
 /* h:perform(method, url, headers, body, timeout, connect_timeout, max_bytes)
- * Blocks this thread for the whole transfer (the default transport; OpenResty
- * users take the ngx transport instead). */
+ * One blocking transfer on this handle alone, with the handle's own
+ * connection cache. Clients go through their multi handle instead (below);
+ * this is for tools and specs that want a plain HTTP call. */
 static int http_perform(lua_State *L) {
   lk_http *h = check_http(L, 1);
   CURLcode rc;
@@ -446,11 +447,30 @@ static int lk_time(lua_State *L) {
   return 1;
 }
 
+/* A userdata class: methods under __index; close is also __gc and __close
+ * (idempotent, so a closed handle may be collected or closed again). */
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
 void lk_http_init(lua_State *L) {
-  static const luaL_Reg methods[] = {
+  static const luaL_Reg http_methods[] = {
     {"perform", http_perform},
     {"close", http_close},
     {"closed", http_closed},
+    {NULL, NULL}
+  };
+  static const luaL_Reg multi_methods[] = {
+    {"perform", multi_perform},
+    {"close", multi_close},
     {NULL, NULL}
   };
   static const luaL_Reg funcs[] = {
@@ -463,27 +483,8 @@ void lk_http_init(lua_State *L) {
     {"_parse_headers", lk_parse_headers},
     {NULL, NULL}
   };
-  luaL_newmetatable(L, LK_HTTP_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, http_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, http_close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, LK_MULTI_MT);
-  lua_newtable(L);
-  lua_pushcfunction(L, multi_perform);
-  lua_setfield(L, -2, "perform");
-  lua_pushcfunction(L, multi_close);
-  lua_setfield(L, -2, "close");
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, multi_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, multi_close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
+  new_class(L, LK_HTTP_MT, http_methods, http_close);
+  new_class(L, LK_MULTI_MT, multi_methods, multi_close);
   luaL_setfuncs(L, funcs, 0);
   lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
   lua_setfield(L, -2, "curl_version");

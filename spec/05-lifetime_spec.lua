@@ -26,13 +26,7 @@ describe("client lifetime", function()
     assert.is_table((c:connections{ count = 1 }))
     assert.equal(1, server:stats().open_connections)
     c:close()
-    local open
-    for _ = 1, 40 do
-      open = server:stats().open_connections
-      if open == 0 then break end
-      H.sleep(0.05)
-    end
-    assert.equal(0, open)
+    assert.equal(0, server:wait_closed())
   end)
 
   it("frees the connection when the client is garbage", function()
@@ -43,13 +37,7 @@ describe("client lifetime", function()
     end
     collectgarbage()
     collectgarbage()
-    local open
-    for _ = 1, 40 do
-      open = server:stats().open_connections
-      if open == 0 then break end
-      H.sleep(0.05)
-    end
-    assert.equal(0, open)
+    assert.equal(0, server:wait_closed())
   end)
 
   if _VERSION == "Lua 5.4" then

@@ -11,11 +11,7 @@ local function collect(iter, f, s, c)
   return out, pos
 end
 
-local function urls(items)
-  local t = {}
-  for i, it in ipairs(items) do t[i] = it.profile_url end
-  return t
-end
+local urls = H.urls
 
 describe("walks", function()
   local server

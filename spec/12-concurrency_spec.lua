@@ -5,11 +5,7 @@
 local H = require "helpers"
 local linkup = H.linkup
 
-local function urls(items)
-  local t = {}
-  for i, it in ipairs(items) do t[i] = it.profile_url end
-  return t
-end
+local urls = H.urls
 
 describe("concurrency", function()
   local server

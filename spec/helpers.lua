@@ -86,6 +86,25 @@ function Server:expected(kind, version, n, from, count)
     kind, version, n, from, count))
 end
 
+-- Waits (up to 2 s) until the server has no client connection open; returns
+-- the count it last saw.
+function Server:wait_closed()
+  local open
+  for _ = 1, 40 do
+    open = self:stats().open_connections
+    if open == 0 then break end
+    sleep(0.05)
+  end
+  return open
+end
+
+-- The profile URLs of a list of items, to compare walks by identity.
+function H.urls(items)
+  local t = {}
+  for i, it in ipairs(items) do t[i] = it.profile_url end
+  return t
+end
+
 -- The request bodies the server received, decoded.
 function Server:bodies(since)
   local out = {}

@@ -95,7 +95,7 @@ local CLIENT_OPTIONS = {
   max_retries = "number", user_agent = "string", transport = "function|string",
   sleep = "function", ca_file = "string", max_response_bytes = "number",
   on_event = "function", retry_base = "number", retry_cap = "number",
-  max_retry_after = "number", ngx_location = "string",
+  max_retry_after = "number",
 }
 
 ---------------------------------------------------------------------------
@@ -200,7 +200,7 @@ function M.new(opts)
   elseif transport == "ngx" then
     local ok, ngxt = pcall(require, "linkup.ngx")
     if not ok then misuse(2, "new: transport \"ngx\" needs OpenResty: %s", tostring(ngxt)) end
-    p.transport = ngxt.transport{ location = opts.ngx_location }
+    p.transport = ngxt.transport()
     p.send_many = ngxt.many(p.transport)
     if opts.sleep == nil then p.sleep = ngxt.sleep end
   elseif type(transport) == "string" then

@@ -224,7 +224,7 @@ local function next_page(w)
   if not params then w.done = true return nil end
   local plan = prepare(w.p, w.kind, params, w.where, 2)
   if w.max_credits and w.spent + plan.credits > w.max_credits then
-    w.done, w.stopped = true, "max_credits"
+    w.done = true
     return nil
   end
   local data, meta = execute(w.self, plan)
