@@ -490,6 +490,8 @@ def main():
     ap.add_argument("--log-limit", type=int, default=100000)
     ap.add_argument("--quiet-log", action="store_true")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
     ap.add_argument("--fixed-page", type=int, default=0,
                     help="benchmarks: v2 list_connections answers a precomputed page of N items")
     args = ap.parse_args()
@@ -510,6 +512,11 @@ def main():
             FIXED.setdefault("gzip", []).append(gzip.compress(plain, compresslevel=5))
         FIXED["n"] = 0
     httpd = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     port = httpd.server_address[1]
     if args.port_file:
         tmp = args.port_file + ".tmp"
