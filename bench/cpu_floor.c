@@ -27,14 +27,19 @@ static size_t on_body(char *d, size_t s, size_t m, void *u) {
 
 int main(int argc, char **argv) {
   char url[512], body[256];
-  int pages = atoi(argv[2]), size = atoi(argv[3]), p;
+  int pages, size, p;
   long items = 0;
   buf b = {0};
   CURL *e;
   struct curl_slist *h = NULL;
   lua_State *L = luaL_newstate();
   clock_t t0;
-  if (argc < 4) return 2;
+  if (argc < 4) {
+    fprintf(stderr, "usage: cpu_floor BASE_URL PAGES PAGE_SIZE\n");
+    return 2;
+  }
+  pages = atoi(argv[2]);
+  size = atoi(argv[3]);
   luaL_openlibs(L);
   lua_getglobal(L, "require");
   lua_pushstring(L, "cjson");

@@ -113,11 +113,9 @@ describe("runtime failures return nil, err", function()
       check_err(err, { kind = "api", status = case[2], code = case[3], retryable = false, attempts = 1 })
       assert.is_string(err.message)
     end
-    local bad = linkup.new{ api_key = "test-wrong", base_url = server.url, account_id = "a", max_retries = 0 }
+    -- the fake accepts keys that start with test-: this one it refuses
+    local bad = linkup.new{ api_key = "nope-key", base_url = server.url, account_id = "a", max_retries = 0 }
     local _, err = bad:connections{}
-    -- test-wrong starts with test-: the fake accepts it; use a key it refuses
-    bad = linkup.new{ api_key = "nope-key", base_url = server.url, account_id = "a", max_retries = 0 }
-    _, err = bad:connections{}
     check_err(err, { kind = "api", status = 403, code = "INVALID_API_KEY", retryable = false })
   end)
 

@@ -21,7 +21,7 @@ end
 -- Drives f inside a coroutine to the end; returns its results and the yields.
 local function drive(f)
   local co = coroutine.create(f)
-  local yields, res = {}, nil
+  local yields, res = {}
   while true do
     res = table.pack and table.pack(coroutine.resume(co)) or { coroutine.resume(co) }
     assert(res[1], res[2])
@@ -86,7 +86,7 @@ describe("transport", function()
   it("may yield during retries, and the sleep may yield too", function()
     local log = {}
     local c = linkup.new{ api_key = H.API_KEY, base_url = server.url, account_id = "acc-main", max_retries = 2,
-      transport = yielding_transport(log), sleep = function(s) coroutine.yield("sleep") end }
+      transport = yielding_transport(log), sleep = function() coroutine.yield("sleep") end }
     server:fault{ kind = "v2_error", status = 500, code = "INTERNAL_ERROR" }
     local res, yields = drive(function() return c:connections{ count = 2 } end)
     assert.same({ "before", "after", "sleep", "before", "after" }, yields)

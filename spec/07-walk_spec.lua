@@ -183,7 +183,7 @@ describe("walks", function()
       server:fault{ path = "/v2/network", kind = "v2_error", status = 402, code = "INSUFFICIENT_CREDITS", skip = 2 }
       local got = {}
       local ok, err = pcall(function()
-        for i, p in c:each_connection{ page_size = 100 } do got[#got + 1] = p end
+        for _, p in c:each_connection{ page_size = 100 } do got[#got + 1] = p end
       end)
       assert.is_false(ok)
       H.keep(err)

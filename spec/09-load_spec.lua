@@ -60,9 +60,10 @@ describe("under load", function()
             if steps == CLIENTS then -- every client has its connection now
               collectgarbage()
               fd0, heap0, rss0 = fd_count(), collectgarbage("count"), rss_kib()
-            elseif steps == 5000 then
+              fd_mid = fd0
+            elseif steps % 2500 == 0 then
               collectgarbage()
-              fd_mid, heap_mid = fd_count(), collectgarbage("count")
+              fd_mid, heap_mid = math.max(fd_mid, fd_count()), collectgarbage("count")
             end
           end
         end
@@ -77,10 +78,12 @@ describe("under load", function()
     local fd1, heap1, rss1 = fd_count(), collectgarbage("count"), rss_kib()
     for k = 1, CLIENTS do clients[k]:close() end
     local fd2 = fd_count()
-    print(("\n  load: %d requests, %d TCP connections; fds %d before, %d -> %d (mid) -> %d, %d after close; " ..
+    print(("\n  load: %d requests, %d TCP connections; fds %d before, %d -> %d (most seen) -> %d, %d after close; " ..
       "Lua heap %.0f -> %.0f -> %.0f KiB; RSS %d -> %d KiB"):format(stats.requests, stats.connections,
       fd_start, fd0, fd_mid, fd1, fd2, heap0, heap_mid, heap1, rss0, rss1))
-    assert.is_true(fd_mid <= fd0 and fd1 <= fd0, "fds grew")
+    -- A leak would add one fd per reconnect (~170 here); a socket caught
+    -- between close and reconnect is one more at most.
+    assert.is_true(fd_mid <= fd0 + 2 and fd1 <= fd0 + 2, "fds grew")
     assert.is_true(fd2 <= fd_start, "close did not free the connections")
     assert.is_true(heap1 < heap0 + 512, "Lua heap grew")
     -- Under ASan freed memory sits in its quarantine, so RSS says nothing

@@ -16,7 +16,7 @@ describe("bin/linkup", function()
     local errf = os.tmpname()
     local cmd = string.format("env LUA_PATH=%s LUA_CPATH=%s LINKUP_API_KEY=%s LINKUP_BASE_URL=%s %s %s bin/linkup %s 2>%s",
       H.q(package.path), H.q(package.cpath), H.q(H.API_KEY), H.q(server.url), env or "", LUA, args, errf)
-    local out, _, code = H.sh(cmd .. "; echo \"exit=$?\"", true)
+    local out = H.sh(cmd .. "; echo \"exit=$?\"", true)
     local e = assert(io.open(errf)):read("*a")
     os.remove(errf)
     local body, rc = out:match("^(.*)exit=(%d+)\n$")

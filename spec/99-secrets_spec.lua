@@ -1,8 +1,6 @@
 -- Runs last (files run sorted): every error object the module built during
 -- this suite, in any spec file, was recorded by helpers.lua; none of them,
 -- nor their tostring, may show a secret.
-local H = require "helpers"
-
 describe("secrets across the whole suite", function()
   it("appear in no error object the suite produced", function()
     local path = assert(os.getenv("LINKUP_ERRLOG"), "spec/run.sh sets LINKUP_ERRLOG")

@@ -3,10 +3,10 @@
 # Exits non-zero when anything failed (a spec, a build, a sanitizer report).
 #
 #   sh spec/run.sh            all suites
-#   SUITES="lua5.4" sh spec/run.sh      only some (lua5.4 asan luajit valgrind fuzz)
+#   SUITES="lua5.4" sh spec/run.sh      only some (lint lua5.4 asan luajit valgrind fuzz)
 set -u
 cd "$(dirname "$0")/.." || exit 2
-SUITES=${SUITES:-"lua5.4 asan luajit valgrind fuzz"}
+SUITES=${SUITES:-"lint lua5.4 asan luajit valgrind fuzz"}
 MAKE=${MAKE:-make}
 pass=0
 fail=0
@@ -106,6 +106,17 @@ for s in $SUITES; do
           tail -n 40 "$log/fuzz.out"
           fail=$((fail + 1))
         fi
+      fi
+      ;;
+    lint)
+      # luacheck over every Lua file (.luacheckrc): unused values, globals.
+      echo "== suite lint"
+      if luacheck --no-color -q lua/linkup bin/linkup examples/*.lua bench/*.lua spec >"$log/lint.out" 2>&1; then
+        pass=$((pass + 1))
+        echo "lint: luacheck clean"
+      else
+        cat "$log/lint.out"
+        fail=$((fail + 1))
       fi
       ;;
     luajit)

@@ -28,7 +28,7 @@ local ok, err = pcall(function()
   server:fault{ kind = "v2_error", status = 503, code = "INTERNAL_ERROR" }
   assert(c:connections{})  -- one retry
   c:close()
-  small, once = nil, nil
+  small, once = nil, nil -- luacheck: ignore 311 (dropped for the collector below)
   collectgarbage()
   collectgarbage()
 end)

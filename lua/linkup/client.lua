@@ -12,8 +12,8 @@
 
 local Error = require "linkup.error"
 
-local type, pairs, ipairs, tostring, tonumber, setmetatable, error, pcall, select =
-      type, pairs, ipairs, tostring, tonumber, setmetatable, error, pcall, select
+local type, pairs, ipairs, tostring, tonumber, setmetatable, error, pcall =
+      type, pairs, ipairs, tostring, tonumber, setmetatable, error, pcall
 local floor, ceil, huge, random, min = math.floor, math.ceil, math.huge, math.random, math.min
 local getenv = os.getenv
 
@@ -287,7 +287,7 @@ local function prepare(p, kind, params, where, level)
   if p.version == 2 and kind == "recommendations" and params.offset ~= nil then
     misuse(level, "%s: v2 recommendations are one-shot: no offset", where)
   end
-  local q, body, path = {}, nil, nil
+  local q, body, path = {}
   if p.version == 1 then
     q.total_results = check_int(level, where, "total_results", params.total_results, 1)
     q.start_page = check_int(level, where, "start_page", params.start_page, 1)
@@ -656,7 +656,7 @@ function Client.batch(self, calls, opts)
 end
 
 -- Iterators and credit estimates live beside this file.
-require("linkup.walk")(M, core)
+require("linkup.walk")(M)
 
 return M
 end

@@ -10,10 +10,10 @@
 -- Every step is plain Lua down to the transport, so a yielding transport can
 -- drive a whole walk.
 
-local ceil, floor, min = math.ceil, math.floor, math.min
+local floor, min = math.floor, math.min
 local type, pairs, setmetatable, error = type, pairs, setmetatable, error
 
-return function(M, core)
+return function(M)
 
 local Client, state, prepare, execute, price = M.Client, M._state, M._prepare, M._execute, M._price
 local execute_many = M._execute_many
