@@ -57,6 +57,21 @@ build() { # build VARIANT MAKE-ARGS...: a failed build is a failed test
   fi
 }
 
+# check NAME OK-MESSAGE CMD...: a suite that is one command, one test; its
+# output is shown only when it fails.
+check() {
+  name=$1 ok=$2
+  shift 2
+  echo "== suite $name"
+  if "$@" >"$log/$name.out" 2>&1; then
+    pass=$((pass + 1))
+    echo "$ok"
+  else
+    tail -n 60 "$log/$name.out"
+    fail=$((fail + 1))
+  fi
+}
+
 BUSTED_ARGS=${BUSTED_ARGS:-}
 for s in $SUITES; do
   case $s in
@@ -80,44 +95,21 @@ for s in $SUITES; do
       ;;
     valgrind)
       # A short run under valgrind: zero errors, no definite leaks.
-      if build all; then
-        echo "== suite valgrind"
-        if env LUA_PATH="lua/?.lua;spec/?.lua;;" LUA_CPATH="build/5.4/?.so;;" \
-          valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
-            --suppressions=spec/valgrind.supp lua5.4 spec/valgrind_smoke.lua >"$log/vg.out" 2>&1 &&
-          grep -q "valgrind smoke: ok" "$log/vg.out"; then
-          pass=$((pass + 1))
-          echo "valgrind: no errors, no definite leaks"
-        else
-          cat "$log/vg.out"
-          fail=$((fail + 1))
-        fi
-      fi
+      # (exit 99 on a valgrind error; the script's own exit 1 if it fails)
+      build all && check valgrind "valgrind: no errors, no definite leaks" \
+        env LUA_PATH="lua/?.lua;spec/?.lua;;" LUA_CPATH="build/5.4/?.so;;" \
+        valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+        --suppressions=spec/valgrind.supp lua5.4 spec/valgrind_smoke.lua
       ;;
     fuzz)
       # Every input in fuzz/corpus (seeds and past crashes) once through the
       # libFuzzer harness under ASan+UBSan: `make fuzz` explores further.
-      if build fuzz-build; then
-        echo "== suite fuzz (corpus replay)"
-        if build/fuzz/fuzz_response -detect_leaks=0 fuzz/corpus/* >"$log/fuzz.out" 2>&1; then
-          pass=$((pass + 1))
-          echo "fuzz: $(ls fuzz/corpus | wc -l) corpus inputs ran clean"
-        else
-          tail -n 40 "$log/fuzz.out"
-          fail=$((fail + 1))
-        fi
-      fi
+      build fuzz-build && check fuzz "fuzz: $(ls fuzz/corpus | wc -l) corpus inputs ran clean" \
+        build/fuzz/fuzz_response -detect_leaks=0 fuzz/corpus/*
       ;;
     lint)
       # luacheck over every Lua file (.luacheckrc): unused values, globals.
-      echo "== suite lint"
-      if luacheck --no-color -q lua/linkup bin/linkup examples/*.lua bench/*.lua spec >"$log/lint.out" 2>&1; then
-        pass=$((pass + 1))
-        echo "lint: luacheck clean"
-      else
-        cat "$log/lint.out"
-        fail=$((fail + 1))
-      fi
+      check lint "lint: luacheck clean" luacheck --no-color -q lua/linkup bin/linkup examples/*.lua bench/*.lua spec
       ;;
     luajit)
       build all LUA_VERSION=jit && run_suite luajit luajit "build/jit/?.so"
