@@ -39,8 +39,8 @@ LDFLAGS     ?=
 LIBFLAG     ?= -shared
 
 BUILD       ?= build/$(LUA_VERSION)
-SRCS         = csrc/linkup.c csrc/lkhttp.c csrc/lkjson.c
-HDRS         = csrc/linkup.h csrc/compat.h
+SRCS         = csrc/linkup.c csrc/lkeasy.c csrc/lkmulti.c csrc/lktime.c csrc/lkjson.c csrc/lkhash.c csrc/lkrand.c
+HDRS         = csrc/linkup.h csrc/compat.h csrc/lkeasy.h
 LUA_SRCS     = $(wildcard lua/linkup/*.lua)
 
 .PHONY: all clean install uninstall deps test demo bench fuzz fuzz-build check-symbols

@@ -2,7 +2,7 @@
 -- one request alone, then client:batch and a concurrent walk at
 -- concurrency 1, 4, 16. Prints tab-separated rows: what seconds.
 local linkup = require "linkup"
-local now = linkup._core.now
+local now = linkup.now
 local base = arg[1]
 local client = linkup.new{ api_key = "test-bench", base_url = base, account_id = "acc-size-1600" }
 assert(client:connections{ count = 100 })           -- open the connection first

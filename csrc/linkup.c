@@ -1,15 +1,28 @@
 /* linkup.c: the module's entry point.
  *
  * `require "linkup"` loads this library. luaopen_linkup builds the C core
- * (HTTP on libcurl in lkhttp.c, JSON in lkjson.c), then hands it to the Lua
- * driver, `linkup.client`, which adds the policy: options, requests, errors,
- * retries and iterators. The driver is Lua so that every frame between a
- * user's call and a transport that yields (OpenResty cosockets, a coroutine)
- * is a Lua frame.
+ * (one transfer in lkeasy.c, many at once in lkmulti.c, clocks in lktime.c,
+ * JSON in lkjson.c) and registers it as package.loaded["linkup.core"], so
+ * the Lua modules beside it are ordinary modules that require it. Then it
+ * returns require("linkup.public"): the public table, assembled in Lua. The
+ * policy is Lua so that every frame between a user's call and a transport
+ * that yields (OpenResty cosockets, a coroutine) is a Lua frame.
  */
 #include <curl/curl.h>
 
 #include "linkup.h"
+
+void lk_new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
 
 /* luaopen_linkup: the only exported symbol. */
 LINKUP_EXPORT int luaopen_linkup(lua_State *L) {
@@ -25,14 +38,23 @@ LINKUP_EXPORT int luaopen_linkup(lua_State *L) {
   lua_newtable(L); /* the core */
   lua_pushliteral(L, "linkup " LINKUP_VERSION);
   lua_setfield(L, -2, "_VERSION");
-  lk_http_init(L);
+  lk_easy_init(L);
+  lk_multi_init(L);
+  lk_time_init(L);
   lk_json_init(L);
+  lk_hash_init(L);
+  lk_rand_init(L);
 
-  /* return require("linkup.client")(core) */
+  /* package.loaded["linkup.core"] = core */
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaded");
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "linkup.core");
+  lua_pop(L, 3);
+
+  /* return require("linkup.public") */
   lua_getglobal(L, "require");
-  lua_pushliteral(L, "linkup.client");
-  lua_call(L, 1, 1);
-  lua_insert(L, -2);
+  lua_pushliteral(L, "linkup.public");
   lua_call(L, 1, 1);
   return 1;
 }

@@ -17,8 +17,17 @@
 #  define LINKUP_HIDDEN
 #endif
 
+/* A userdata class: methods under __index; close is also __gc and __close
+ * (idempotent, so a closed object may be collected or closed again). */
+LINKUP_HIDDEN void lk_new_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                                lua_CFunction close);
+
 /* Each concept file adds its functions to the core table on top of the stack. */
-LINKUP_HIDDEN void lk_http_init(lua_State *L);
-LINKUP_HIDDEN void lk_json_init(lua_State *L);
+LINKUP_HIDDEN void lk_easy_init(lua_State *L);  /* lkeasy.c: one transfer */
+LINKUP_HIDDEN void lk_multi_init(lua_State *L); /* lkmulti.c: many at once */
+LINKUP_HIDDEN void lk_time_init(lua_State *L);  /* lktime.c: clocks, sleep */
+LINKUP_HIDDEN void lk_json_init(lua_State *L);  /* lkjson.c: decode, encode */
+LINKUP_HIDDEN void lk_hash_init(lua_State *L);  /* lkhash.c: sha256, fingerprints */
+LINKUP_HIDDEN void lk_rand_init(lua_State *L);  /* lkrand.c: jitter */
 
 #endif

@@ -33,7 +33,7 @@ local last = start
 local ok, err = pcall(function()
   for data, meta in client:each_page("connections", { offset = start, page_size = 100 }) do
     for k, p in ipairs(data.connections) do
-      out:write(linkup._core.encode{ i = meta.first + k - 1, name = p.name, profile_url = p.profile_url }, "\n")
+      out:write(linkup.json_encode{ i = meta.first + k - 1, name = p.name, profile_url = p.profile_url }, "\n")
     end
     out:flush()
     last = meta.first + #data.connections - 1

@@ -25,7 +25,7 @@ static const int statuses[] = {200, 200, 200, 200, 201, 204, 301, 400, 401, 402,
 
 static const char *driver =
   "local linkup = ...\n"
-  "local core = linkup._core\n"
+  "local core = require('linkup.core')\n"
   "local cur = {}\n"
   "local function transport() return cur.status, cur.body, cur.headers end\n"
   "local clients = {}\n"

@@ -1,7 +1,7 @@
 -- JSON in C: lua-cjson's decoder on a private instance, our normalisation,
 -- and the request-body encoder.
 local H = require "helpers"
-local core = H.linkup._core
+local core = require "linkup.core"
 local cjson = require "cjson"
 
 describe("JSON decoding (C, lua-cjson)", function()

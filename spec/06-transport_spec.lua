@@ -7,12 +7,11 @@ local linkup = H.linkup
 -- A transport over the C core's own HTTP handle (a stand-in for a cosocket
 -- transport): it yields before and after each request.
 local function yielding_transport(log)
-  local http = linkup._core.http_new{ user_agent = "spec" }
+  local http = require("linkup.core").http_new{ user_agent = "spec" }
   return function(req)
     log[#log + 1] = req
     coroutine.yield("before")
-    local status, body, headers = http:perform(req.method, req.url, req.headers, req.body,
-                                               req.timeout, 5, 1e7)
+    local status, body, headers = http:perform(req)
     coroutine.yield("after")
     return status, body, headers
   end

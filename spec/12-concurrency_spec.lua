@@ -63,7 +63,7 @@ describe("concurrency", function()
       assert.has_error(function()
         c:batch{ { "connections", { count = 2 } }, { "connections", { count = 0 } } }
       end)
-      assert.has_error(function() c:batch({ { "invitations", {} } }) end)
+      assert.has_error(function() c:batch({ { "messages", {} } }) end)
       assert.has_error(function() c:batch({}, { concurrency = 0 }) end)
       assert.has_error(function() c:batch({}, { parallel = 2 }) end)
       assert.equal(0, server:stats().requests)
@@ -72,7 +72,7 @@ describe("concurrency", function()
     it("works over a plain transport function, one after the other", function()
       local seen = {}
       local c = linkup.new{ api_key = "k", account_id = "a", transport = function(req)
-        local body = linkup._core.decode(req.body)
+        local body = require("linkup.core").decode(req.body)
         seen[#seen + 1] = body.params.count
         return 200, ('{"success":true,"data":{"connections":[],"total_results":%d}}'):format(body.params.count), {}
       end }
@@ -144,7 +144,7 @@ describe("concurrency", function()
       local calls, pages = 0, {}
       local c = linkup.new{ api_key = "k", account_id = "a", transport = function(req)
         calls = calls + 1
-        local b = linkup._core.decode(req.body).params
+        local b = require("linkup.core").decode(req.body).params
         local off, count = b.offset or 0, b.count
         if off == 100 and not pages.short then pages.short = true count = 60 end
         local items = {}

@@ -1,346 +1,455 @@
--- linkup.walk: lazy iterators over every page, and credit estimates.
+-- linkup.walk: lazy iterators over every item of a list, page after page.
 --
 --   for i, person in client:each_connection{ limit = 500 } do ... end
---   for i, rec in client:each_recommendation{} do ... end
---   for data, meta in client:each_page("connections", { page_size = 200 }) do ... end
+--   for data, meta in client:each_page("invitations", { page_size = 50 }) do ... end
 --
--- One walk is a small state machine (position, pages fetched, credits spent)
--- that fetches a page only when the loop has used up the one before. Only
--- the current page is held, so memory stays flat however long the loop.
--- Every step is plain Lua down to the transport, so a yielding transport can
--- drive a whole walk.
+-- A walk is a position (the next item it needs), the pages it has asked
+-- for (a run of linkup.engine: up to `concurrency` in flight, a finished
+-- one's place taken at once), and what it has spent. Only pages not yet
+-- used are held, so memory stays flat however long the loop.
+--
+-- The server is not trusted to be consistent:
+--   - v2 (offset lists): the next position is pagination.next_offset when
+--     it is sane, else offset + items. A page fetched ahead that does not
+--     start there is used for what it covers; a gap before it is fetched
+--     with a small request. Once pages come back short, later pages are
+--     planned to overlap by the shortfall instead of leaving gaps.
+--   - total_available_results is a hint for planning (no page is asked for
+--     past it, a page beyond it goes alone); has_more = false or an empty
+--     page ends a v2 walk. (Accounts have no has_more: their total ends it.)
+--   - v1 (page lists): a page longer than the documented size sets the size
+--     the positions are counted in.
+--   - every item has a fingerprint of its whole content: an item already
+--     yielded in the recent window is never yielded again, and a page with
+--     nothing new ends the walk with a decode error instead of looping.
+--   - credits: each request's price is reserved before it is sent and what
+--     it really cost is counted when it ends, pages dropped included, so a
+--     walk never spends past max_credits and credits_spent is what was spent.
 
-local floor, min = math.floor, math.min
+local core = require "linkup.core"
+local check = require "linkup.check"
+local protocol = require "linkup.protocol"
+local engine = require "linkup.engine"
+local private = require "linkup.private"
+local Error = require "linkup.error"
+
 local type, pairs, setmetatable, error = type, pairs, setmetatable, error
+local floor, max, min, huge = math.floor, math.max, math.min, math.huge
+local remove, insert = table.remove, table.insert
 
-return function(M)
+local M = {}
 
-local Client, state, prepare, execute, price = M.Client, M._state, M._prepare, M._execute, M._price
-local execute_many = M._execute_many
-local misuse, check_int, V1_PAGE = M._misuse, M._check_int, M.V1_PAGE_SIZE
-
--- Default v2 page size: LinkedIn serves connections 100 at a time upstream
--- and the API charges per 50, so 100 wastes neither requests nor credits.
-local V2_PAGE = 100
-local V2_MAX_PAGE = 1000
+-- How many recent items' fingerprints a walk remembers: enough to catch a
+-- server that repeats a page or overlaps pages, bounded so that memory
+-- stays flat on a walk of millions.
+local WINDOW = 4096
 
 local WALK_OPTS = {
-  limit = true, page_size = true, offset = true, start_page = true, max_credits = true,
-  account_id = true, login_token = true, country = true, concurrency = true,
+  limit = true, page_size = true, offset = true, start_page = true, max_credits = true, concurrency = true,
 }
 
+-- The kinds a walk takes, and the endpoint each walks.
+M.KINDS = { connections = true, recommendations = true, invitations = true, sent_invitations = true,
+            accounts = true }
+
+local function is_paged(e) return e.page ~= nil end
+
 -- Checks a walk's options and returns its state. Raises on misuse.
-local function new_walk(self, kind, opts, where, level)
+local function new_walk(client, kind, opts, where, level)
   level = level + 1
-  local p = state(self, level)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then misuse(level, "%s: options must be a table, got %s", where, type(opts)) end
-  for k in pairs(opts) do
-    if not WALK_OPTS[k] then misuse(level, "%s: unknown option %q", where, tostring(k)) end
+  local p = private.get(client, level)
+  local e = protocol.endpoint(kind, p.version, level, where)
+  local allowed = {}
+  for k in pairs(WALK_OPTS) do allowed[k] = true end
+  if not e.accounts then
+    for k, kind_ in pairs(e.params) do
+      if kind_ == "text" then allowed[k] = true end -- invitation_type
+    end
+    if p.version == 1 then allowed.login_token, allowed.country = true, true else allowed.account_id = true end
   end
+  opts = check.table_of(level, where, "options", opts, allowed)
   local w = {
-    self = self, p = p, kind = kind, where = where, v2 = p.version == 2,
-    limit = check_int(level, where, "limit", opts.limit, 1),
-    max_credits = opts.max_credits,
-    yielded = 0, spent = 0, pages = 0, done = false,
-    call = {},
+    p = p, kind = kind, e = e, where = where, list = e.list,
+    limit = check.int(level, where, "limit", opts.limit, 1),
+    max_credits = check.number(level, where, "max_credits", opts.max_credits, 0, huge),
+    concurrency = check.int(level, where, "concurrency", opts.concurrency, 1, 64) or 1,
+    yielded = 0, spent = 0, reserved = 0, done = false,
+    jobs = {},                       -- pages asked for and not yet used, in position order
+    call = {},                       -- the per-call parameters kept on every page
+    seen = {}, fifo = {}, fifo_at = 0, -- fingerprints of recent items
+    shortfall = 0,                   -- v2: the most a page came back short
   }
-  if w.max_credits ~= nil and (type(w.max_credits) ~= "number" or w.max_credits < 0) then
-    misuse(level, "%s: max_credits must be a number >= 0", where)
+  for k in pairs(opts) do
+    if not WALK_OPTS[k] then w.call[k] = opts[k] end
   end
-  w.concurrency = check_int(level, where, "concurrency", opts.concurrency, 1) or 1
-  if w.concurrency > 64 then misuse(level, "%s: concurrency must be at most 64", where) end
-  w.ahead = {}   -- pages fetched ahead (concurrency > 1), in order
-  local offset = check_int(level, where, "offset", opts.offset, 0)
-  local start_page = check_int(level, where, "start_page", opts.start_page, 1)
-  if offset and start_page then misuse(level, "%s: give offset or start_page, not both", where) end
-  if w.v2 then
-    if start_page then misuse(level, "%s: v2 walks by offset: start_page is v1's", where) end
-    if opts.login_token or opts.country then misuse(level, "%s: login_token and country are v1 parameters", where) end
-    w.call.account_id = opts.account_id
-    w.oneshot = kind == "recommendations"
-    if w.oneshot and offset and offset > 0 then
-      misuse(level, "%s: v2 recommendations are one-shot: no offset", where)
+  local offset = check.int(level, where, "offset", opts.offset, 0)
+  local start_page = check.int(level, where, "start_page", opts.start_page, 1)
+  if offset and start_page then check.misuse(level, "%s: give offset or start_page, not both", where) end
+  if is_paged(e) then
+    if opts.page_size and opts.page_size ~= e.page then
+      check.misuse(level, "%s: v1 pages have a fixed size (%d for %s)", where, e.page, kind)
     end
-    w.page_size = check_int(level, where, "page_size", opts.page_size, 1) or V2_PAGE
-    if w.page_size > V2_MAX_PAGE then misuse(level, "%s: page_size must be at most %d", where, V2_MAX_PAGE) end
-    w.offset = offset or 0
-  else
-    if opts.account_id then misuse(level, "%s: account_id is a v2 parameter", where) end
-    if opts.page_size and opts.page_size ~= V1_PAGE[kind] then
-      misuse(level, "%s: v1 pages have a fixed size (%d for %s)", where, V1_PAGE[kind], kind)
-    end
-    w.call.login_token, w.call.country = opts.login_token, opts.country
-    w.size = V1_PAGE[kind]
+    w.size = e.page
     -- v1 addresses pages; an offset starts at the page that holds it and
-    -- skips what comes before it on that page.
+    -- skips what comes before it on that page
     if offset then
-      w.page = floor(offset / w.size) + 1
-      w.skip = offset % w.size
+      w.page, w.skip = floor(offset / w.size) + 1, offset % w.size
     else
-      w.page = start_page or 1
-      w.skip = 0
+      w.page, w.skip = start_page or 1, 0
     end
+    w.plan_page = w.page
+  else
+    if start_page then check.misuse(level, "%s: v2 walks by offset: start_page is v1's", where) end
+    w.oneshot = e.oneshot
+    if w.oneshot and offset and offset > 0 then
+      check.misuse(level, "%s: v2 %s are one-shot: no offset", where, kind)
+    end
+    local most = e.accounts and 500 or protocol.V2_MAX_COUNT
+    w.page_size = check.int(level, where, "page_size", opts.page_size, 1, most) or e.default_page
+    if w.oneshot and w.limit then w.page_size = min(w.limit, most) end
+    w.cursor = offset or 0
+    w.plan_at = w.cursor
   end
   -- Check the per-call parameters once now (a bad country must raise here,
   -- not at the first page), by preparing the first request.
-  prepare(p, kind, w.call, where, level)
+  protocol.prepare(p, kind, M.params(w, is_paged(e) and 1 or 0, 1), where, level)
   return w
 end
 
-local function resume_point(w)
-  if w.v2 then return { offset = w.offset } end
-  return { start_page = w.page, offset = (w.page - 1) * w.size + w.skip }
+--- params(w, offset_or_page, count) -> the call parameters of one request.
+function M.params(w, at, count)
+  local t = {}
+  for k, v in pairs(w.call) do t[k] = v end
+  if is_paged(w.e) then
+    t.start_page, t.end_page = at, at
+  elseif w.e.accounts then
+    t.limit, t.offset = count, at
+  else
+    t.count = count
+    if not w.oneshot then t.offset = at end
+  end
+  return t
 end
 
--- Raises the structured error for a failure inside a walk: the items already
--- yielded stay valid, and err.resume says where to start again.
+local function resume_point(w)
+  if is_paged(w.e) then return { start_page = w.page, offset = (w.page - 1) * w.size + w.skip } end
+  return { offset = w.cursor }
+end
+
+-- Ends the walk with a structured error: the items already yielded stay
+-- valid, and err.resume says where to start again.
 local function raise(w, err)
   w.done = true
+  if w.run then w.run:close() end
   err.resume = resume_point(w)
   error(err, 0)
 end
 
--- The parameters of the page at the walk's position (v2: offset, count cut
--- to the limit; v1: one page), or nil when the limit is reached.
-local function page_params(w, offset, page, planned)
-  local params = {}
-  for k, v in pairs(w.call) do params[k] = v end
-  local want = w.limit and (w.limit - w.yielded - planned) or nil
-  if want and want <= 0 then return nil end
-  if w.v2 then
-    local count = w.page_size
-    if want and want < count then count = want end  -- never ask for more than will be yielded
-    if w.total and not w.oneshot and w.total - offset < count then count = w.total - offset end
-    params.count = count
-    if not w.oneshot then params.offset = offset end
-    return params, count
-  end
-  params.start_page, params.end_page = page, page
-  return params, w.size
+local function lie(w, job, message)
+  raise(w, Error.new({ kind = "decode", status = job.meta and job.meta.status, retryable = false,
+    attempts = job.meta and job.meta.attempts, message = message, endpoint = job.plan.path }))
 end
 
--- Plans the pages after the current position that the walk may fetch at
--- once: only once the total is known (so no page past the end is paid for),
--- never past the limit or the credit budget.
-local function plan_wave(w)
-  local wave, offset, page, planned, spent = {}, w.offset, w.page, 0, w.spent
-  for _ = 1, w.concurrency do
-    if w.v2 and offset >= w.total then break end
-    if not w.v2 and ((w.total and (page - 1) * w.size >= w.total)
-                     or (w.total_pages and page > w.total_pages)) then break end
-    local params, count = page_params(w, offset, page, planned)
-    if not params then break end
-    local plan = prepare(w.p, w.kind, params, w.where, 2)
-    if w.max_credits and spent + plan.credits > w.max_credits then break end
-    spent = spent + plan.credits
-    wave[#wave + 1] = { plan = plan, offset = offset, page = page }
-    planned = planned + count
-    if w.v2 then offset = offset + count else page = page + 1 end
+---------------------------------------------------------------------------
+-- planning: what to ask for next (the run's feed)
+---------------------------------------------------------------------------
+
+-- Turns a plan into a job whose credits are reserved now and counted when
+-- it ends; nil when the budget cannot take it.
+local function budgeted_job(w, plan)
+  if w.max_credits and w.spent + w.reserved + plan.credits > w.max_credits then
+    w.budget_hit = true
+    return nil
   end
-  return wave
+  w.reserved = w.reserved + plan.credits
+  local job = engine.job(w.p, plan)
+  job.on_done = function(j)
+    w.reserved = w.reserved - plan.credits
+    if j.data then w.spent = w.spent + (j.meta.credits or 0) end
+  end
+  return job
 end
 
--- Takes the walk past a fetched page: positions, stop conditions, guards.
-local function advance(w, plan, data, meta)
-  local kind = w.kind
-  w.pages = w.pages + 1
-  w.spent = w.spent + (meta.credits or 0)
-  local items = data[kind]
+-- v2: how many more positions the loop may still need.
+local function need(w)
+  if not w.limit then return huge end
+  return w.limit - w.yielded
+end
+
+-- v2: a request at offset `at` for up to `count` items; nil if the budget
+-- or the limit says no.
+local function offset_job(w, at, count)
+  count = min(count, w.page_size)
+  if count < 1 then return nil end
+  local plan = protocol.prepare(w.p, w.kind, M.params(w, at, count), w.where, 3)
+  local job = budgeted_job(w, plan)
+  if job then job.offset, job.count = at, count end
+  return job
+end
+
+-- The feed of a v2 walk: the next page ahead, within the limit, the budget
+-- and the total (a hint), or nil.
+local function feed_offset(w)
+  if w.done or w.oneshot and #w.jobs > 0 then return nil end
+  local at = w.plan_at
+  -- the first page goes alone: it tells the total, and how short pages come
+  if #w.jobs > 0 and not w.total then return nil end
+  if w.total and at >= w.total and #w.jobs > 0 then return nil end -- past the hint: one at a time
+  local room = need(w) - (at - w.cursor) + w.shortfall
+  if room < 1 then return nil end
+  local count = min(w.page_size, room)
+  if w.total and at < w.total then count = min(count, w.total - at + w.shortfall) end
+  local job = offset_job(w, at, count)
+  if not job then return nil end
+  w.plan_at = at + max(1, count - w.shortfall)
+  w.jobs[#w.jobs + 1] = job
+  return job
+end
+
+-- The feed of a v1 walk: the next page within the known total and budget.
+local function feed_paged(w)
+  if w.done then return nil end
+  local page = w.plan_page
+  if #w.jobs > 0 and not (w.total or w.total_pages) then return nil end
+  if w.total and (page - 1) * w.size >= w.total then return nil end
+  if w.total_pages and page > w.total_pages then return nil end
+  if w.limit and (page - 1) * w.size >= (w.page - 1) * w.size + w.skip + need(w) then return nil end
+  local plan = protocol.prepare(w.p, w.kind, M.params(w, page, 1), w.where, 3)
+  local job = budgeted_job(w, plan)
+  if not job then return nil end
+  job.page = page
+  w.plan_page = page + 1
+  w.jobs[#w.jobs + 1] = job
+  return job
+end
+
+---------------------------------------------------------------------------
+-- using a page
+---------------------------------------------------------------------------
+
+-- Keeps the fingerprint window; returns whether fp was already seen.
+local function seen(w, fp)
+  if w.seen[fp] then return true end
+  w.seen[fp] = true
+  w.fifo_at = w.fifo_at + 1
+  local slot = w.fifo_at % WINDOW + 1
+  local old = w.fifo[slot]
+  if old then w.seen[old] = nil end
+  w.fifo[slot] = fp
+  return false
+end
+
+-- Keeps the items of a page that are new (positions not yet passed, content
+-- not seen); returns kept items, their positions (1-based), and whether
+-- every item was a repeat.
+local function keep_new(w, items, first_pos, from)
+  local fps = core.fingerprints(items)
+  local kept, pos, repeats = {}, {}, 0
+  for i = 1, #items do
+    local at = first_pos + i - 1
+    if at >= from then
+      if seen(w, fps[i]) then
+        repeats = repeats + 1
+      else
+        kept[#kept + 1] = items[i]
+        pos[#pos + 1] = at
+      end
+    end
+  end
+  return kept, pos, repeats
+end
+
+-- The page the walk needs next (v2): a job that starts at or before the
+-- cursor; a gap before the next one is filled with a request of its own.
+local function head_offset(w)
+  local jobs = w.jobs
+  -- drop jobs that end before the cursor (their credits still count)
+  while jobs[1] and jobs[1].offset + jobs[1].count <= w.cursor and jobs[1].offset < w.cursor do
+    remove(jobs, 1)
+  end
+  local head = jobs[1]
+  if head and head.offset <= w.cursor then return head end
+  -- a gap (or nothing planned): ask for the cursor's items now
+  local count = head and (head.offset - w.cursor + w.shortfall) or w.page_size
+  if w.oneshot then count = w.page_size end
+  if w.total and w.cursor < w.total then count = min(count, max(1, w.total - w.cursor + w.shortfall)) end
+  count = min(count, need(w) + w.shortfall)
+  local job = offset_job(w, w.cursor, count)
+  if not job then return nil end
+  insert(jobs, 1, job)
+  if not head then w.plan_at = w.cursor + max(1, job.count - w.shortfall) end
+  w.run:start(job)
+  return job
+end
+
+local function next_offset_page(w)
+  local job = head_offset(w)
+  if not job then w.done = true return nil end
+  w.run:wait(job)
+  remove(w.jobs, 1)
+  if not job.data then raise(w, job.meta) end
+  local data, meta = job.data, job.meta
+  local items = data[w.list]
   local n = #items
-  -- A server that ignores the offset or page and answers the same page again
-  -- must not make the walk endless or yield duplicates.
-  local head = n > 0 and items[1].profile_url or nil
-  if head and head == w.last_head then
-    raise(w, M._error{ kind = "decode", status = meta.status, retryable = false, attempts = meta.attempts,
-      message = "the server answered the same page twice", endpoint = plan.path })
+  local pg = type(data.pagination) == "table" and data.pagination or {}
+  local total = data.total_available_results or data.total
+  if total then w.total = total end
+  -- where the next page starts: the server's next_offset when sane
+  local after = job.offset + n
+  local nx = pg.next_offset
+  if check.isint(nx) and nx > job.offset and nx <= job.offset + job.count then after = max(after, nx) end
+  if n < job.count and after == job.offset + n and pg.has_more ~= false then
+    -- a short page whose missing items come later: plan overlapping pages
+    if job.count - n > w.shortfall then w.shortfall = min(job.count - n, floor(w.page_size / 2)) end
   end
-  w.last_head = head
-  if type(data.total_available_results) == "number" then w.total = data.total_available_results end
-  if w.v2 then
-    meta.first = w.offset + 1
-    meta.offset = w.offset
-    local pg = data.pagination
-    w.offset = w.offset + n
-    if w.oneshot or n == 0 or (pg and pg.has_more == false) or (w.total and w.offset >= w.total) then
-      w.done = true
-    end
-  else
-    meta.page = w.page
-    meta.first = (w.page - 1) * w.size + 1
-    local pg = data.pagination
-    if pg and type(pg.total_pages) == "number" then w.total_pages = pg.total_pages end
-    if w.skip > 0 then
-      -- drop the items before the requested offset
-      local kept = {}
-      for i = w.skip + 1, n do kept[#kept + 1] = items[i] end
-      data[kind] = kept
-      meta.first = meta.first + w.skip
-      w.skip = 0
-      items = kept
-    end
-    w.page = w.page + 1
-    if n < w.size or (w.total and (w.page - 1) * w.size >= w.total)
-       or (w.total_pages and w.page > w.total_pages) then
-      w.done = true
-    end
+  local kept, pos, repeats = keep_new(w, items, job.offset + 1, w.cursor + 1)
+  if n > 0 and #kept == 0 and repeats > 0 then
+    lie(w, job, "the server answered the same page again (items it had already sent)")
   end
-  -- A page walk hands out whole pages: trim the last one to the limit.
-  local left = w.limit and (w.limit - w.yielded) or nil
-  if left and #items > left then
+  local old = w.cursor
+  if after > w.cursor then w.cursor = after end
+  if w.oneshot or n == 0 or pg.has_more == false then w.done = true end
+  if w.e.accounts and pg.has_more == nil and total and w.cursor >= total then w.done = true end
+  if not w.done and w.cursor == old then
+    lie(w, job, "the server's page did not move the walk forward")
+  end
+  data[w.list] = kept
+  meta.offset, meta.first = job.offset, pos[1] or (job.offset + 1)
+  if #kept > 0 and pos[#kept] - pos[1] + 1 ~= #kept then meta.positions = pos end
+  return data, meta
+end
+
+local function next_paged(w)
+  local jobs = w.jobs
+  while jobs[1] and jobs[1].page < w.page do remove(jobs, 1) end
+  local job = jobs[1]
+  if not job or job.page ~= w.page then
+    w.plan_page = w.page
+    local plan = protocol.prepare(w.p, w.kind, M.params(w, w.page, 1), w.where, 3)
+    job = budgeted_job(w, plan)
+    if not job then w.done = true return nil end
+    job.page = w.page
+    insert(jobs, 1, job)
+    w.plan_page = w.page + 1
+    w.run:start(job)
+  end
+  w.run:wait(job)
+  remove(jobs, 1)
+  if not job.data then raise(w, job.meta) end
+  local data, meta = job.data, job.meta
+  local items = data[w.list]
+  local n = #items
+  if n > w.size then w.size = n end -- a server with longer pages: count positions in them
+  local total = data.total_available_results
+  if total then w.total = total end
+  local pg = type(data.pagination) == "table" and data.pagination or {}
+  if check.isint(pg.total_pages) then w.total_pages = pg.total_pages end
+  local first = (w.page - 1) * w.size + 1
+  local kept, pos, repeats = keep_new(w, items, first, first + w.skip)
+  if n > 0 and #kept == 0 and repeats > 0 then
+    lie(w, job, "the server answered the same page again (items it had already sent)")
+  end
+  meta.page, meta.first = w.page, pos[1] or first
+  if #kept > 0 and pos[#kept] - pos[1] + 1 ~= #kept then meta.positions = pos end
+  w.page, w.skip = w.page + 1, 0
+  if n < w.size or (w.total and (w.page - 1) * w.size >= w.total)
+     or (w.total_pages and w.page > w.total_pages) then
+    w.done = true
+  end
+  data[w.list] = kept
+  return data, meta
+end
+
+-- The walk is over: pages still in flight (fetched ahead, past an end the
+-- total did not foretell) finish, so that their credits are counted.
+local function finish(w)
+  w.done = true
+  if w.run then
+    w.run:drain()
+    w.run:close()
+  end
+end
+
+-- Fetches the next page. Returns data, meta (meta.first: the absolute
+-- 1-based position of data[list][1]; meta.positions when they are not
+-- consecutive), or nil at the end of the walk.
+local function next_page(w)
+  if w.done then return nil end
+  if need(w) <= 0 then finish(w) return nil end
+  if not w.run then
+    w.run = engine.run(w.p, w.concurrency, function()
+      if is_paged(w.e) then return feed_paged(w) end
+      return feed_offset(w)
+    end)
+  end
+  local data, meta
+  if is_paged(w.e) then data, meta = next_paged(w) else data, meta = next_offset_page(w) end
+  if not data then
+    finish(w)
+    return nil
+  end
+  -- a page walk hands out whole pages: trim the last one to the limit
+  local items, left = data[w.list], need(w)
+  if #items > left then
     for i = #items, left + 1, -1 do items[i] = nil end
+    if meta.positions then for i = #meta.positions, left + 1, -1 do meta.positions[i] = nil end end
   end
+  if w.done then finish(w) end
   meta.credits_spent = w.spent
   return data, meta
 end
 
--- Fetches the next page. Returns data, meta (meta.first: the absolute
--- 1-based position of data[kind][1]), or nil at the end of the walk.
-local function next_page(w)
-  if w.done then return nil end
-  -- A page fetched ahead is used only if it starts where the walk now is
-  -- (a short page before it would shift every later offset).
-  local ahead = table.remove(w.ahead, 1)
-  if ahead and (w.v2 and ahead.offset ~= w.offset or not w.v2 and ahead.page ~= w.page) then
-    w.ahead, ahead = {}, nil
-  end
-  if not ahead and w.concurrency > 1 and not w.oneshot and (w.total or w.total_pages) then
-    local wave = plan_wave(w)
-    if #wave == 0 and w.limit and w.limit - w.yielded <= 0 then w.done = true return nil end
-    if #wave > 1 then
-      local plans = {}
-      for i, e in ipairs(wave) do plans[i] = e.plan end
-      local results = execute_many(w.self, plans, w.concurrency)
-      for i, e in ipairs(wave) do e.data, e.meta = results[i][1], results[i][2] end
-      w.ahead = wave
-      ahead = table.remove(w.ahead, 1)
-    end
-  end
-  if ahead then
-    if not ahead.data then raise(w, ahead.meta) end
-    return advance(w, ahead.plan, ahead.data, ahead.meta)
-  end
-  local params = page_params(w, w.offset, w.page, 0)
-  if not params then w.done = true return nil end
-  local plan = prepare(w.p, w.kind, params, w.where, 2)
-  if w.max_credits and w.spent + plan.credits > w.max_credits then
-    w.done = true
-    return nil
-  end
-  local data, meta = execute(w.self, plan)
-  if not data then raise(w, meta) end
-  return advance(w, plan, data, meta)
-end
+-- The closing value (Lua 5.4 generic for): a `break` ends the walk at once
+-- and cancels what is in flight. Ignored by 5.1/LuaJIT, where what is in
+-- flight is reclaimed when the walk is collected.
+local Closer = { __close = function(c)
+  local w = c.w
+  w.done, w.closed = true, true
+  if w.run then w.run:close() end
+end }
 
--- The closing value (Lua 5.4 generic for): a `break` drops the page and
--- ends the walk. Ignored by 5.1/LuaJIT, where the walk is freed by GC.
-local Closer = { __close = function(c) c.w.done, c.w.closed, c.w.ahead = true, true, {} end }
-
-local function each_item(self, kind, opts, where)
-  local w = new_walk(self, kind, opts, where, 3)
-  local items, idx, n, first = nil, 0, 0, 0
+--- walk.items(client, kind, opts, where) -> iterator of i, item
+function M.items(client, kind, opts, where)
+  local w = new_walk(client, kind, opts, where, 3)
+  local items, pos, idx, n, first = nil, nil, 0, 0, 0
   local function step()
-    if w.closed then items = nil return nil end
+    if w.closed then return nil end
     while true do
       if items and idx < n then
-        if w.limit and w.yielded >= w.limit then
-          w.done, items = true, nil
-          return nil
-        end
         idx = idx + 1
         w.yielded = w.yielded + 1
-        return first + idx - 1, items[idx]
+        return pos and pos[idx] or (first + idx - 1), items[idx]
       end
       items = nil
       local data, meta = next_page(w)
       if not data then return nil end
-      items, idx, n, first = data[kind], 0, #data[kind], meta.first
+      items, pos, idx, n, first = data[w.list], meta.positions, 0, #data[w.list], meta.first
     end
   end
   return step, nil, nil, setmetatable({ w = w }, Closer)
 end
 
---- client:each_connection(opts) -> iterator of i, person
-function Client.each_connection(self, opts)
-  return each_item(self, "connections", opts, "each_connection")
-end
-
---- client:each_recommendation(opts) -> iterator of i, recommendation
-function Client.each_recommendation(self, opts)
-  return each_item(self, "recommendations", opts, "each_recommendation")
-end
-
---- client:each_page(kind, opts) -> iterator of data, meta (one per request)
--- meta adds first (position of the page's first item), offset (v2) or page
--- (v1), and credits_spent (the walk's total so far).
-function Client.each_page(self, kind, opts)
-  if kind ~= "connections" and kind ~= "recommendations" then
-    misuse(2, "each_page: kind must be \"connections\" or \"recommendations\"")
+--- walk.pages(client, kind, opts) -> iterator of data, meta (one per request)
+function M.pages(client, kind, opts)
+  if not M.KINDS[kind] then
+    check.misuse(2, "each_page: kind must be one of connections, recommendations, invitations, "
+      .. "sent_invitations, accounts")
   end
-  local w = new_walk(self, kind, opts, "each_page", 2)
+  local w = new_walk(client, kind, opts, "each_page", 3)
   local function step()
+    if w.closed then return nil end
     local data, meta = next_page(w)
-    if data then w.yielded = w.yielded + #data[kind] end
+    if data then w.yielded = w.yielded + #data[w.list] end
     return data, meta
   end
   return step, nil, nil, setmetatable({ w = w }, Closer)
 end
 
----------------------------------------------------------------------------
--- credit estimates
----------------------------------------------------------------------------
-
---- linkup.estimate_credits(spec) -> credits | nil, why
--- One call: { version, kind, total_results | start_page [, end_page] | count }.
--- A walk:   { version, kind, walk = true, limit = n [, page_size, offset] }
---           (or total = n, the number of items there are, instead of limit).
-function M.estimate_credits(spec)
-  if type(spec) ~= "table" then misuse(2, "estimate_credits: spec must be a table") end
-  local version, kind = spec.version or 2, spec.kind or "connections"
-  if version ~= 1 and version ~= 2 then misuse(2, "estimate_credits: version must be 1 or 2") end
-  if kind ~= "connections" and kind ~= "recommendations" then
-    misuse(2, "estimate_credits: kind must be \"connections\" or \"recommendations\"")
-  end
-  local W = "estimate_credits"
-  if not spec.walk then
-    return price(version, kind, {
-      total_results = check_int(2, W, "total_results", spec.total_results, 1),
-      start_page = check_int(2, W, "start_page", spec.start_page, 1),
-      end_page = check_int(2, W, "end_page", spec.end_page, 1),
-      count = check_int(2, W, "count", spec.count, 1),
-    })
-  end
-  local limit = check_int(2, W, "limit", spec.limit, 1)
-  local total = check_int(2, W, "total", spec.total, 0)
-  local offset = check_int(2, W, "offset", spec.offset, 0) or 0
-  if total then
-    local left = total - offset
-    if left < 0 then left = 0 end
-    limit = limit and min(limit, left) or left
-  end
-  if not limit then return nil, "a walk without limit or total has no known price" end
-  if limit == 0 then return 0 end
-  if version == 1 then
-    local size = V1_PAGE[kind]
-    local first_page = floor(offset / size) + 1
-    local last_page = floor((offset + limit - 1) / size) + 1
-    return last_page - first_page + 1
-  end
-  if kind == "recommendations" then return price(2, kind, { count = limit }) end
-  local size = check_int(2, W, "page_size", spec.page_size, 1) or V2_PAGE
-  local full = floor(limit / size)
-  local credits = full * price(2, kind, { count = size })
-  if limit % size > 0 then credits = credits + price(2, kind, { count = limit % size }) end
-  return credits
+--- walk.estimate(client, kind, opts) -> credits | nil, why
+function M.estimate(client, kind, opts, level)
+  local p = private.get(client, level + 1)
+  local e = protocol.endpoint(kind, p.version, level + 1, "estimate_credits")
+  return require("linkup.credits").walk(e, opts or {}, level + 1, "estimate_credits")
 end
 
---- client:estimate_credits(kind, opts) -> credits | nil, why
--- The price of a walk with these options on this client's version.
-function Client.estimate_credits(self, kind, opts)
-  local p = state(self, 2)
-  opts = opts or {}
-  return M.estimate_credits{ version = p.version, kind = kind, walk = true, limit = opts.limit,
-    total = opts.total, page_size = opts.page_size, offset = opts.offset }
-end
-
-end
+return M

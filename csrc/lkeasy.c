@@ -1,0 +1,410 @@
+/* lkeasy.c: one HTTP transfer at a time on a libcurl easy handle.
+ *
+ * One userdata ("linkup.http") owns one easy handle, reused request after
+ * request so that libcurl keeps its connection alive. A client runs its
+ * handles on its multi handle (lkmulti.c); h:perform runs one alone.
+ *
+ * No Lua error may unwind through libcurl: the write and header callbacks
+ * only copy bytes into C buffers owned by the userdata and never touch the
+ * Lua state. Everything Lua sees is built after the transfer has ended. The
+ * userdata is zeroed at birth and everything it owns is freed by one
+ * idempotent close, also run by __gc and __close, so a Lua error raised
+ * anywhere leaks nothing.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lkeasy.h"
+
+/* Buffers above this are released after each response, so one big page does
+ * not pin its memory for the client's lifetime. */
+#define LK_KEEP_BUFFER (1u << 20)
+/* The largest header block accepted: far above any real API's, small enough
+ * that a hostile server cannot make us buffer much. */
+#define LK_MAX_HEAD (256u * 1024u)
+
+static int mem_add(lk_mem *m, const char *s, size_t n) {
+  if (m->len + n > m->cap) {
+    size_t cap = m->cap ? m->cap : 4096;
+    char *p;
+    while (cap < m->len + n) cap *= 2;
+    p = (char *)realloc(m->data, cap);
+    if (p == NULL) return 0;
+    m->data = p;
+    m->cap = cap;
+  }
+  memcpy(m->data + m->len, s, n);
+  m->len += n;
+  return 1;
+}
+
+static void mem_release(lk_mem *m, size_t keep) {
+  m->len = 0;
+  if (m->cap > keep) {
+    free(m->data);
+    m->data = NULL;
+    m->cap = 0;
+  }
+}
+
+/* libcurl callbacks: record only. Returning a short count aborts the
+ * transfer with CURLE_WRITE_ERROR, which lk_http_finish reports. */
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
+  lk_http *h = (lk_http *)ud;
+  size_t n = size * nmemb;
+  if (h->body.len + n > h->max_bytes) {
+    h->too_large = 1;
+    return 0;
+  }
+  if (!mem_add(&h->body, ptr, n)) {
+    h->oom = 1;
+    return 0;
+  }
+  return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
+  lk_http *h = (lk_http *)ud;
+  size_t n = size * nmemb;
+  /* A status line starts a new response (after a 100 Continue, say): keep
+   * only the headers of the last one. */
+  if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) h->head.len = 0;
+  if (h->head.len + n > LK_MAX_HEAD) return 0; /* absurd header block */
+  if (!mem_add(&h->head, ptr, n)) {
+    h->oom = 1;
+    return 0;
+  }
+  return n;
+}
+
+lk_http *lk_http_check(lua_State *L, int idx) {
+  lk_http *h = (lk_http *)luaL_checkudata(L, idx, LK_HTTP_MT);
+  if (h->easy == NULL) luaL_error(L, "linkup: the client is closed");
+  return h;
+}
+
+/* Frees everything the handle owns. Idempotent: close, __gc and __close. */
+static int http_close(lua_State *L) {
+  lk_http *h = (lk_http *)luaL_checkudata(L, 1, LK_HTTP_MT);
+  lk_multi_detach(h);
+  if (h->easy) curl_easy_cleanup(h->easy);
+  h->easy = NULL;
+  curl_slist_free_all(h->headers);
+  h->headers = NULL;
+  mem_release(&h->body, 0);
+  mem_release(&h->head, 0);
+  h->state = LK_IDLE;
+  return 0;
+}
+
+static int http_closed(lua_State *L) {
+  lk_http *h = (lk_http *)luaL_checkudata(L, 1, LK_HTTP_MT);
+  lua_pushboolean(L, h->easy == NULL);
+  return 1;
+}
+
+/* new{ user_agent = s, ca_file = s|nil } -> handle. Options that hold for the
+ * handle's life are set once here; per-request ones in lk_http_prepare. */
+static int http_new(lua_State *L) {
+  lk_http *h;
+  const char *ua, *ca;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "user_agent");
+  ua = luaL_checkstring(L, -1);
+  lua_getfield(L, 1, "ca_file");
+  ca = luaL_optstring(L, -1, NULL);
+
+  h = (lk_http *)lua_newuserdatauv(L, sizeof *h, 0);
+  memset(h, 0, sizeof *h);
+  luaL_setmetatable(L, LK_HTTP_MT);
+  h->easy = curl_easy_init();
+  if (h->easy == NULL) return luaL_error(L, "linkup: curl_easy_init failed");
+
+  curl_easy_setopt(h->easy, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for DNS timeouts */
+  curl_easy_setopt(h->easy, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding built in: gzip, ... */
+  curl_easy_setopt(h->easy, CURLOPT_USERAGENT, ua);
+  curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, h->errbuf);
+  curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, h);
+  curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, h);
+  curl_easy_setopt(h->easy, CURLOPT_PRIVATE, (char *)h);
+  curl_easy_setopt(h->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(h->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  /* Never follow a redirect: x-api-key would go along to wherever it points. */
+  curl_easy_setopt(h->easy, CURLOPT_FOLLOWLOCATION, 0L);
+  /* Only HTTP(S): a base_url of file:// or another scheme is refused. */
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  if (ca) curl_easy_setopt(h->easy, CURLOPT_CAINFO, ca);
+  /* Proxies: libcurl reads http_proxy, https_proxy and no_proxy itself. */
+  return 1;
+}
+
+/* Seconds (a Lua number) as libcurl milliseconds. Anything not a positive
+ * number, or beyond a day, is clamped: a float-to-long cast of 1e300 or inf
+ * would be undefined. */
+static long seconds_ms(lua_Number s) {
+  if (!(s > 0.001)) return 1;
+  if (s > 86400.0) return 86400L * 1000L;
+  return (long)(s * 1000.0);
+}
+
+/* A required string field of the request table at idx. */
+static const char *req_string(lua_State *L, int idx, const char *name, size_t *len) {
+  const char *s;
+  lua_getfield(L, idx, name);
+  s = lua_tolstring(L, -1, len);
+  if (s == NULL) luaL_error(L, "linkup: request.%s must be a string", name);
+  lua_pop(L, 1); /* still anchored by the request table */
+  return s;
+}
+
+static lua_Number req_number(lua_State *L, int idx, const char *name, lua_Number dflt) {
+  lua_Number n;
+  lua_getfield(L, idx, name);
+  n = lua_isnil(L, -1) ? dflt : luaL_checknumber(L, -1);
+  lua_pop(L, 1);
+  return n;
+}
+
+void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
+  const char *method, *url, *body = NULL;
+  size_t blen = 0;
+  lua_Number timeout, ctimeout, max_bytes;
+  int fresh;
+  idx = lua_absindex(L, idx);
+  luaL_checktype(L, idx, LUA_TTABLE);
+  method = req_string(L, idx, "method", NULL);
+  url = req_string(L, idx, "url", NULL);
+  timeout = req_number(L, idx, "timeout", 30);
+  ctimeout = req_number(L, idx, "connect_timeout", timeout);
+  max_bytes = req_number(L, idx, "max_bytes", 16.0 * 1024 * 1024);
+  lua_getfield(L, idx, "body");
+  if (!lua_isnil(L, -1)) body = luaL_checklstring(L, -1, &blen);
+  lua_pop(L, 1); /* CURLOPT_COPYPOSTFIELDS below: libcurl keeps its own copy */
+  lua_getfield(L, idx, "fresh");
+  fresh = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+
+  /* Headers: rebuilt per request. The list hangs on the handle so a Lua
+   * error while building it (out of memory) cannot leak it. */
+  curl_slist_free_all(h->headers);
+  h->headers = NULL;
+  lua_getfield(L, idx, "headers");
+  luaL_checktype(L, -1, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    struct curl_slist *n;
+    lua_pushvalue(L, -2); /* tostring on a copy: never convert a lua_next key */
+    lua_pushfstring(L, "%s: %s", lua_tostring(L, -1), luaL_checkstring(L, -2));
+    n = curl_slist_append(h->headers, lua_tostring(L, -1));
+    if (n == NULL) luaL_error(L, "linkup: out of memory");
+    h->headers = n;
+    lua_pop(L, 3);
+  }
+  lua_pop(L, 1);
+  /* No "Expect: 100-continue" round trip for our small bodies. */
+  {
+    struct curl_slist *n = curl_slist_append(h->headers, "Expect:");
+    if (n == NULL) luaL_error(L, "linkup: out of memory");
+    h->headers = n;
+  }
+
+  h->body.len = h->head.len = 0;
+  h->too_large = h->oom = 0;
+  h->errbuf[0] = '\0';
+  h->max_bytes = (max_bytes >= 1 && max_bytes < 1e15) ? (size_t)max_bytes : (size_t)1e15;
+
+  curl_easy_setopt(h->easy, CURLOPT_URL, url);
+  curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers);
+  curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, seconds_ms(timeout));
+  curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT_MS, seconds_ms(ctimeout));
+  curl_easy_setopt(h->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_bytes);
+  /* A request that may change something (a write) goes on a connection of
+   * its own that is closed after it: libcurl silently sends a request again
+   * when a reused connection dies before any answer, and a write must never
+   * travel twice. A new connection is never retried that way. */
+  curl_easy_setopt(h->easy, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+  curl_easy_setopt(h->easy, CURLOPT_FORBID_REUSE, fresh ? 1L : 0L);
+  if (strcmp(method, "GET") == 0) {
+    curl_easy_setopt(h->easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST, NULL);
+  } else {
+    curl_easy_setopt(h->easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(h->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+    curl_easy_setopt(h->easy, CURLOPT_COPYPOSTFIELDS, body ? body : "");
+    curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST,
+                     strcmp(method, "POST") == 0 ? NULL : method);
+  }
+}
+
+/* Pushes the header block of the last response as a table: lower-case
+ * names; repeated headers joined with ", ". */
+static void push_headers(lua_State *L, const lk_mem *m) {
+  const char *p = m->data, *end = m->data + m->len;
+  lua_newtable(L);
+  while (p && p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    const char *colon, *v, *ve;
+    if (eol == NULL) eol = end;
+    colon = memchr(p, ':', (size_t)(eol - p));
+    /* the status line check must not read past a short last line */
+    if (colon && colon > p && !((size_t)(eol - p) >= 5 && memcmp(p, "HTTP/", 5) == 0)) {
+      char name[128];
+      size_t nl = (size_t)(colon - p), i;
+      if (nl < sizeof name) {
+        for (i = 0; i < nl; i++) name[i] = (char)tolower((unsigned char)p[i]);
+        v = colon + 1;
+        ve = eol;
+        while (v < ve && (*v == ' ' || *v == '\t')) v++;
+        while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+        lua_pushlstring(L, name, nl);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (lua_isnil(L, -1)) {
+          lua_pop(L, 1);
+          lua_pushlstring(L, v, (size_t)(ve - v));
+        } else {
+          lua_pushliteral(L, ", ");
+          lua_pushlstring(L, v, (size_t)(ve - v));
+          lua_concat(L, 3);
+        }
+        lua_rawset(L, -3);
+      }
+    }
+    p = eol + 1;
+  }
+}
+
+/* Whether any byte of the request may have left: once libcurl reached
+ * "pretransfer" (connected, TLS done) it is about to send. Before that the
+ * request certainly did not go out, and a write may be tried again. */
+static int maybe_sent(lk_http *h, long status) {
+  curl_off_t pre = 0;
+  long reqsize = 0;
+  if (status > 0) return 1;
+  curl_easy_getinfo(h->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
+  curl_easy_getinfo(h->easy, CURLINFO_REQUEST_SIZE, &reqsize);
+  return pre > 0 || reqsize > 0;
+}
+
+/* Pushes the outcome of a finished transfer:
+ *   status, body, headers                  on any HTTP response
+ *   nil, message, kind, status|nil, sent   when none came whole (kind:
+ *                                          "timeout", "network", "too_large";
+ *                                          sent: whether the request may
+ *                                          have gone out)
+ * which is the transport convention of API.md plus the extras, and returns
+ * the number of values pushed. */
+int lk_http_finish(lua_State *L, lk_http *h, CURLcode rc) {
+  long status = 0;
+  int n;
+  curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (rc == CURLE_OK) {
+    lua_pushinteger(L, status);
+    lua_pushlstring(L, h->body.data ? h->body.data : "", h->body.len);
+    push_headers(L, &h->head);
+    n = 3;
+  } else {
+    const char *kind = "network";
+    const char *msg = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+    if (h->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+      kind = "too_large";
+      msg = "response body exceeds max_response_bytes";
+    } else if (h->oom) {
+      msg = "out of memory reading the response";
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+      kind = "timeout";
+    }
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s (curl %d)", msg, (int)rc);
+    lua_pushstring(L, kind);
+    if (status > 0) lua_pushinteger(L, status); /* a response had begun */
+    else lua_pushnil(L);
+    lua_pushboolean(L, maybe_sent(h, status));
+    n = 5;
+  }
+  mem_release(&h->body, LK_KEEP_BUFFER);
+  mem_release(&h->head, LK_KEEP_BUFFER);
+  return n;
+}
+
+/* h:perform(req) -> the outcome (see lk_http_finish)
+ * One blocking transfer on this handle alone, with the handle's own
+ * connection cache. Clients go through their multi handle instead; this is
+ * for tools and specs that want a plain HTTP call. */
+static int http_perform(lua_State *L) {
+  lk_http *h = lk_http_check(L, 1);
+  CURLcode rc;
+  if (h->state != LK_IDLE) return luaL_error(L, "linkup: the handle is busy");
+  lk_http_prepare(L, h, 2);
+  rc = curl_easy_perform(h->easy);
+  return lk_http_finish(L, h, rc);
+}
+
+/* h:state() -> "idle" | "running" | "done" */
+static int http_state(lua_State *L) {
+  lk_http *h = (lk_http *)luaL_checkudata(L, 1, LK_HTTP_MT);
+  static const char *const names[] = {"idle", "running", "done"};
+  lua_pushstring(L, names[h->state]);
+  return 1;
+}
+
+/* h:result() -> the outcome of the transfer that ended (see lk_http_finish).
+ * The handle leaves its multi and is idle again. */
+static int http_result(lua_State *L) {
+  lk_http *h = lk_http_check(L, 1);
+  if (h->state != LK_DONE) return luaL_error(L, "linkup: no finished transfer on this handle");
+  lk_multi_detach(h);
+  h->state = LK_IDLE;
+  return lk_http_finish(L, h, h->rc);
+}
+
+/* h:cancel(): abandons a running or finished transfer; the handle is idle. */
+static int http_cancel(lua_State *L) {
+  lk_http *h = (lk_http *)luaL_checkudata(L, 1, LK_HTTP_MT);
+  lk_multi_detach(h);
+  h->state = LK_IDLE;
+  mem_release(&h->body, LK_KEEP_BUFFER);
+  mem_release(&h->head, LK_KEEP_BUFFER);
+  return 0;
+}
+
+/* _parse_headers(raw) -> table: the header parser on its own, for the fuzz
+ * harness and specs (internal). */
+static int lk_parse_headers(lua_State *L) {
+  lk_mem m;
+  size_t len;
+  m.data = (char *)luaL_checklstring(L, 1, &len);
+  m.len = m.cap = len;
+  push_headers(L, &m);
+  return 1;
+}
+
+void lk_easy_init(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"perform", http_perform},
+    {"state", http_state},
+    {"result", http_result},
+    {"cancel", http_cancel},
+    {"close", http_close},
+    {"closed", http_closed},
+    {NULL, NULL}
+  };
+  static const luaL_Reg funcs[] = {
+    {"http_new", http_new},
+    {"_parse_headers", lk_parse_headers},
+    {NULL, NULL}
+  };
+  lk_new_class(L, LK_HTTP_MT, methods, http_close);
+  luaL_setfuncs(L, funcs, 0);
+  lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
+  lua_setfield(L, -2, "curl_version");
+}

@@ -1,0 +1,170 @@
+/* lkmulti.c: many transfers at once on libcurl's multi interface, driven
+ * step by step from Lua.
+ *
+ * One "linkup.multi" per client owns a CURLM, and so the client's one cache
+ * of kept-alive connections. Lua drives it: m:start(h, req) attaches a
+ * handle with its request, m:wait(seconds) moves every transfer along and
+ * returns once at least one has ended (or the time is up, or a signal came),
+ * and h:result() takes one outcome. No C frame here ever calls back into
+ * Lua, so the Lua driver decides what happens between any two steps (judge
+ * a response, start the next request, pause) and a Ctrl-C reaches Lua within
+ * one step.
+ *
+ * Attached handles are kept in a list so that closing the multi detaches
+ * them first, and closing a handle detaches it from its multi: whichever
+ * side goes first, no pointer outlives what it points at.
+ */
+#include <string.h>
+
+#include "lkeasy.h"
+
+#define LK_MULTI_MT "linkup.multi"
+/* Live multis per Lua state (a registry field). A client that is dropped
+ * without close() keeps its connections open until the collector runs, and
+ * the collector does not count file descriptors: past this many live ones a
+ * new client runs a full collection first, so descriptors stay bounded. */
+#define LK_MULTI_LIVE_KEY "linkup.multi.live"
+#define LK_MULTI_GC_AFTER 16
+#define LK_MULTI_MAXCONNECTS 64
+
+typedef struct lk_multi {
+  CURLM *multi;
+  lk_http *attached; /* handles RUNNING or DONE on this multi */
+  int running;
+} lk_multi;
+
+static void live_add(lua_State *L, int d) {
+  lua_Integer n;
+  lua_getfield(L, LUA_REGISTRYINDEX, LK_MULTI_LIVE_KEY);
+  n = (lua_Integer)lua_tonumber(L, -1) + d;
+  lua_pop(L, 1);
+  lua_pushinteger(L, n < 0 ? 0 : n);
+  lua_setfield(L, LUA_REGISTRYINDEX, LK_MULTI_LIVE_KEY);
+}
+
+void lk_multi_detach(lk_http *h) {
+  lk_multi *m = h->multi;
+  if (m == NULL) return;
+  if (m->multi && h->easy) curl_multi_remove_handle(m->multi, h->easy);
+  if (h->prev) h->prev->next = h->next;
+  else m->attached = h->next;
+  if (h->next) h->next->prev = h->prev;
+  h->prev = h->next = NULL;
+  h->multi = NULL;
+}
+
+static int multi_close(lua_State *L) {
+  lk_multi *m = (lk_multi *)luaL_checkudata(L, 1, LK_MULTI_MT);
+  while (m->attached) {
+    m->attached->state = LK_IDLE;
+    lk_multi_detach(m->attached);
+  }
+  if (m->multi) {
+    curl_multi_cleanup(m->multi);
+    m->multi = NULL;
+    live_add(L, -1);
+  }
+  return 0;
+}
+
+static int multi_new(lua_State *L) {
+  lk_multi *m;
+  lua_getfield(L, LUA_REGISTRYINDEX, LK_MULTI_LIVE_KEY);
+  if (lua_tonumber(L, -1) >= LK_MULTI_GC_AFTER) lua_gc(L, LUA_GCCOLLECT, 0);
+  lua_pop(L, 1);
+  m = (lk_multi *)lua_newuserdatauv(L, sizeof *m, 0);
+  memset(m, 0, sizeof *m);
+  luaL_setmetatable(L, LK_MULTI_MT);
+  m->multi = curl_multi_init();
+  if (m->multi == NULL) return luaL_error(L, "linkup: curl_multi_init failed");
+  /* Idle connections kept for reuse. Unset, libcurl keeps 4 per handle
+   * attached at that moment, and ours attach one attempt at a time, so a
+   * batch's connections would be closed as its last transfers end. The
+   * bound is the most transfers a client runs at once. */
+  curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)LK_MULTI_MAXCONNECTS);
+  live_add(L, 1);
+  return 1;
+}
+
+static lk_multi *check_multi(lua_State *L) {
+  lk_multi *m = (lk_multi *)luaL_checkudata(L, 1, LK_MULTI_MT);
+  if (m->multi == NULL) luaL_error(L, "linkup: the client is closed");
+  return m;
+}
+
+/* m:start(h, req): sets up req on the idle handle h (see lk_http_prepare,
+ * which may raise: before anything is attached) and starts it. */
+static int multi_start(lua_State *L) {
+  lk_multi *m = check_multi(L);
+  lk_http *h = lk_http_check(L, 2);
+  CURLMcode mc;
+  if (h->state != LK_IDLE) return luaL_error(L, "linkup: the handle is busy");
+  lk_http_prepare(L, h, 3);
+  mc = curl_multi_add_handle(m->multi, h->easy);
+  if (mc != CURLM_OK) return luaL_error(L, "linkup: curl_multi_add_handle: %s", curl_multi_strerror(mc));
+  h->multi = m;
+  h->prev = NULL;
+  h->next = m->attached;
+  if (m->attached) m->attached->prev = h;
+  m->attached = h;
+  h->state = LK_RUNNING;
+  h->rc = CURLE_OK;
+  return 0;
+}
+
+/* Moves every transfer along once; marks the ones that ended DONE. Returns
+ * how many ended, or -1 (with mc set) when the multi itself failed. */
+static int step(lk_multi *m, CURLMcode *mc) {
+  CURLMsg *msg;
+  int left, done = 0;
+  *mc = curl_multi_perform(m->multi, &m->running);
+  if (*mc != CURLM_OK) return -1;
+  while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+    lk_http *h = NULL;
+    if (msg->msg != CURLMSG_DONE) continue;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&h);
+    if (h && h->state == LK_RUNNING) {
+      h->state = LK_DONE;
+      h->rc = msg->data.result;
+      done++;
+    }
+  }
+  return done;
+}
+
+/* m:wait(seconds) -> ended, running
+ * Moves the transfers along until at least one has ended, the time is up,
+ * or a signal interrupts the wait (so Ctrl-C is seen at once); returns how
+ * many ended in this call and how many still run. With nothing running it
+ * returns at once. */
+static int multi_wait(lua_State *L) {
+  lk_multi *m = check_multi(L);
+  lua_Number s = luaL_optnumber(L, 2, 1.0);
+  int timeout_ms = !(s > 0) ? 0 : s > 3600.0 ? 3600 * 1000 : (int)(s * 1000.0);
+  CURLMcode mc;
+  int done = step(m, &mc);
+  if (done == 0 && m->running > 0) {
+    /* curl_multi_poll returns early on activity, and on EINTR (libcurl
+     * treats it as "nothing happened"), which is what lets a signal
+     * through: the Lua caller decides whether to wait again. */
+    mc = curl_multi_poll(m->multi, NULL, 0, timeout_ms, NULL);
+    if (mc == CURLM_OK) done = step(m, &mc);
+  }
+  if (done < 0 || mc != CURLM_OK)
+    return luaL_error(L, "linkup: curl multi failed: %s", curl_multi_strerror(mc));
+  lua_pushinteger(L, done);
+  lua_pushinteger(L, m->running);
+  return 2;
+}
+
+void lk_multi_init(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"start", multi_start},
+    {"wait", multi_wait},
+    {"close", multi_close},
+    {NULL, NULL}
+  };
+  lk_new_class(L, LK_MULTI_MT, methods, multi_close);
+  lua_pushcfunction(L, multi_new);
+  lua_setfield(L, -2, "multi_new");
+}
