@@ -619,7 +619,10 @@ def v2_page(n, offset, count, lie):
     truthful = max(0, min(offset + count, n) - offset)
     short = lie.get("short_pages")
     if short and short["drop"]:
-        served = served[:max(0, len(served) - short["drop"])]
+        if short.get("next", "shift") == "shift":  # at most count - k (at least 1): the rest comes later
+            served = served[:max(1, count - short["drop"])]
+        else:  # the page's last k are lost
+            served = served[:max(0, len(served) - short["drop"])]
     if lie.get("ignore_offset"):
         return served, offset + len(served), True
     if short and short.get("next", "shift") == "shift":
@@ -974,7 +977,7 @@ class Handler(BaseHTTPRequestHandler):
                  "headers": {k.lower(): v for k, v in self.headers.items()},
                  "body": "", "status": None, "action": None, "key": key_hash(key),
                  "t_arrival": round(t_arrival, 6), "t_done": None, "inflight": None,
-                 "rate_limited": False, "applied": False, "credits": 0}
+                 "rate_limited": False, "latency": 0.0, "applied": False, "credits": 0}
         STATE.arrive(entry, self.conn_id)
         try:
             self.api_inner(method, url, key, t_arrival, entry)
@@ -985,14 +988,21 @@ class Handler(BaseHTTPRequestHandler):
                 entry["t_done"] = round(mono(), 6)
             STATE.leave()
 
-    def finish_entry(self, entry, status, reply=None):
-        """Fills the log entry before the answer goes out, so a client that
-        has its answer finds its request complete in /_log."""
-        if reply is not None and reply.applied:
+    @staticmethod
+    def mark_applied(entry, reply):
+        """Logs (once) that the request's effect happened and what it cost,
+        as soon as it has: before any stall, so /_log shows it at once."""
+        if reply.applied and not entry["applied"]:
             entry["applied"] = True
             entry["credits"] = reply.credits
             with STATE.lock:
                 STATE.credits += reply.credits
+
+    def finish_entry(self, entry, status, reply=None):
+        """Fills the log entry before the answer goes out, so a client that
+        has its answer finds its request complete in /_log."""
+        if reply is not None:
+            self.mark_applied(entry, reply)
         entry["status"] = status
         entry["t_done"] = round(mono(), 6)
 
@@ -1027,6 +1037,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reset_connection()
         # 4. latency: served before the answer, holding no lock
         delay = self.latency_for(path, body)
+        entry["latency"] = round(delay, 6)
         if delay > 0:
             time.sleep(delay)
         if not fault:
@@ -1037,6 +1048,7 @@ class Handler(BaseHTTPRequestHandler):
         entry["fault"] = kind
         if kind in WRITE_FAULTS:
             reply = self.answer(method, url, raw)  # the effect happens here
+            self.mark_applied(entry, reply)
             if kind == "apply_then_stall":
                 time.sleep(float(fault.get("delay", 2)))
                 self.finish_entry(entry, reply.status, reply)
@@ -1143,6 +1155,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind in ("truncated", "stall"):
             # a real answer's headers, then half of the body (truncated) or a pause
             reply = self.answer(method, url, raw)
+            self.mark_applied(entry, reply)
             head, body = self.render(reply.status, reply.body, reply.ctype, reply.headers, reply.compress)
             self.finish_entry(entry, reply.status, reply)
             if kind == "truncated":
