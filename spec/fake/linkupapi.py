@@ -52,8 +52,8 @@ FIRST = ["Linda Källqvist", "José Ñúñez", "Zoë Ämbre", "Sam 🚀 Lee", 'D
 TITLES = ["Planhat - VP Customer Success", "Founder @ Acme Corp — AI recruiting platform",
           'Head of "Growth", EMEA', "Engineer, Platform & Infra", "Student at École 42 🚀",
           "Title with\na newline", "CTO | Builder | Speaker", "Back\\slash engineer"]
-MESSAGES = [None, "Hi, I'd like to join your network.", None, 'Loved your talk on "scaling" — let\'s connect!\nCheers',
-            "", "Bonjour 👋 \\o/"]
+MESSAGES = [None, "Hi, I'd like to join your network.", None,
+            'Loved your talk on "scaling" — let\'s connect!\nCheers', "", "Bonjour 👋 \\o/"]
 INVITATION_TYPES = ("CONNECTION", "ORGANIZATION", "CONTENT_SERIES")
 
 # Invitation ids are 19 digits, newest (largest) first. The tops are the docs'
@@ -686,10 +686,6 @@ class State:
         self.open = 0
         self.connections = 0
         self.reset()
-
-    @property
-    def latency(self):  # kept for anything that read STATE.latency
-        return self.config.get("latency")
 
     def reset(self):
         self.config.reset()
