@@ -27,6 +27,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
@@ -648,6 +649,14 @@ def v1_page(p, per, n, lie):
     return list(range(start, min(start + length, n)))
 
 
+def v1_pages(first, last, lie):
+    """The page numbers of a v1 request; under ignore_offset (every page is
+    page 1, never empty) at most 1000 of them."""
+    if lie.get("ignore_offset"):
+        last = min(last, first + 999)
+    return range(first, last + 1)
+
+
 def total_said(n, lie, rng):
     """What total_available_results says of a list of n."""
     t = n
@@ -979,6 +988,16 @@ class Handler(BaseHTTPRequestHandler):
             self.api_inner(method, url, key, t_arrival, entry)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True
+        except Exception as e:  # a bug in the fake: a loud 500, not a silent dead connection
+            traceback.print_exc()
+            self.close_connection = True
+            if entry["status"] is None:  # nothing sent yet
+                entry["status"] = 500
+                try:
+                    self.send_json(500, {"success": False, "error": {"code": "INTERNAL_ERROR",
+                                                                     "message": "bug in the fake: %r" % e}})
+                except OSError:
+                    pass
         finally:
             if entry["t_done"] is None:
                 entry["t_done"] = round(mono(), 6)
@@ -1027,8 +1046,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_reply(reply)
         # 3. faults that need the request (its action)
         fault = STATE.faults.take(path, action, "post")
+        if fault:
+            entry["fault"] = fault.get("kind", "status")
         if fault and fault.get("kind") == "refuse":
-            entry["fault"] = "refuse"
             self.finish_entry(entry, 0)
             return self.reset_connection()
         # 4. latency: served before the answer, holding no lock
@@ -1041,7 +1061,6 @@ class Handler(BaseHTTPRequestHandler):
             self.finish_entry(entry, reply.status, reply)
             return self.send_reply(reply)
         kind = fault.get("kind", "status")
-        entry["fault"] = kind
         if kind in WRITE_FAULTS:
             reply = self.answer(method, url, raw)  # the effect happens here
             self.mark_applied(entry, reply)
@@ -1228,7 +1247,7 @@ class Handler(BaseHTTPRequestHandler):
         if "expired" in token:
             raise Refusal("Invalid or expired LinkedIn cookie")
         country = body.get("country")
-        if country is not None and country not in COUNTRIES:
+        if country is not None and (not isinstance(country, str) or country not in COUNTRIES):
             raise Refusal("Invalid country")
         for k, t in fields.items():
             if t is str and k in body and not isinstance(body[k], str):
@@ -1283,16 +1302,18 @@ class Handler(BaseHTTPRequestHandler):
                     raise Refusal("Invalid parameter: start_page must be an integer >= 1")
                 raise Refusal("Invalid parameter: end_page must be an integer >= start_page")
             idx, pages = [], 0
-            for p in range(start_page, end_page + 1):
+            for p in v1_pages(start_page, end_page, lie):
                 got = v1_page(p, per, n, lie)
-                pages += 1 if got else 0
+                if not got:
+                    break  # every later page is empty too
+                pages += 1
                 idx += got
             if paged_list:
                 pagination = {"start_page": start_page, "end_page": end_page, "results_per_page": per,
                               "pages_fetched": pages}
             else:
                 pagination = {"current_page": start_page, "total_pages": math.ceil(n / per), "pages_fetched": pages}
-            credits = end_page - start_page + 1
+            credits = max(1, pages)  # per page returned: a range far past the end costs 1, not millions
         else:
             if "end_page" in body and not old:
                 raise Refusal("Invalid parameter: end_page needs start_page")
@@ -1301,12 +1322,15 @@ class Handler(BaseHTTPRequestHandler):
                 raise Refusal("Invalid total_results" if old else
                               "Invalid parameter: total_results must be an integer >= 1")
             idx = []
-            for p in range(1, math.ceil(total / per) + 1):
-                idx += v1_page(p, per, n, lie)
+            for p in v1_pages(1, math.ceil(total / per), lie):
+                got = v1_page(p, per, n, lie)
+                if not got or len(idx) >= total:
+                    break
+                idx += got
             idx = idx[:total]
             pagination = {"start_page": 1, "end_page": max(1, math.ceil(total / per)), "results_per_page": per,
                           "pages_fetched": math.ceil(len(idx) / per)} if paged_list else None
-            credits = math.ceil(total / 10)
+            credits = max(1, math.ceil(len(idx) / 10))
         got = [make(i) for i in idx]
         if lie.get("no_profile_url"):
             got = [strip_urls(it) for it in got]

@@ -847,6 +847,13 @@ class TestStrict(Base):
         self.assertV1Error(self.s.v1("invitations", {}), "Missing required parameter: login_token")
         self.assertV1Error(self.s.v1("invitations", {"login_token": "tok-expired"}), "Invalid or expired")
         self.assertV1Error(self.s.v1("connect", {"login_token": "t"}), "Not found", status=404)
+        self.assertV1Error(self.s.v1("connections", {"login_token": "t", "country": ["FR"]}), "Invalid country")
+
+    def test_v1_huge_ranges_answer_at_once(self):
+        for body in ({"total_results": 10 ** 9}, {"start_page": 1, "end_page": 10 ** 9}):
+            _, _, _, doc = self.s.v1("connections", dict(body, login_token="tok-size-25"), timeout=3)
+            self.assertEqual(25, doc["data"]["total_results"])
+        self.assertEqual(3 + 3, self.s.stats()["credits"])  # what was returned, not what was asked
 
 
 class TestStats(Base):
