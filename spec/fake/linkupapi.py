@@ -57,20 +57,20 @@ MESSAGES = [None, "Hi, I'd like to join your network.", None,
             'Loved your talk on "scaling" — let\'s connect!\nCheers', "", "Bonjour 👋 \\o/"]
 INVITATION_TYPES = ("CONNECTION", "ORGANIZATION", "CONTENT_SERIES")
 
-# Invitation ids are 19 digits, newest (largest) first. The tops are the docs'
-# own examples; neither is a double (they read back as ...328 and ...664).
-RECV_TOP = 7331558767219683329
-SENT_TOP = 7453486530700017665
-ID_STEP = 4099  # with this step no id of a list (< 683 items) is a double, and none rounds onto another
+# Invitation ids are 19 digits, from the docs' own examples upward; neither
+# example is a double (they read back as ...328 and ...664).
+RECV_BASE = 7331558767219683329
+SENT_BASE = 7453486530700017665
+ID_STEP = 4099  # with this step no id of a list under 341 items is a double, and none rounds onto another
 
 
-def invitation_id(top, j, bigint):
+def invitation_id(base, j, bigint):
     """The id of item j. With the bigint lie ids come in pairs: an even item's
     id is odd (not a double) and rounds to its odd neighbour's exact id, so a
     client that rounds withdraws the wrong, still pending, invitation."""
     if not bigint:
-        return top - ID_STEP * j
-    exact = (top // 1024) * 1024 - 4096 * (j // 2)
+        return base + ID_STEP * j
+    exact = (base // 1024 + 1) * 1024 + 4096 * (j // 2)
     return exact + 1 if j % 2 == 0 else exact
 
 
@@ -136,7 +136,7 @@ def person(slug, name, headline, picture):
 
 
 def received_record(j, version, bigint):
-    inv = invitation_id(RECV_TOP, j, bigint)
+    inv = invitation_id(RECV_BASE, j, bigint)
     r = person(f"inviter-{j}", f"{FIRST[(j + 5) % len(FIRST)]} #{j}", TITLES[(j + 2) % len(TITLES)],
                None if j % 6 == 4 else f"https://media.licdn.com/dms/image/v2/inviter-{j}/p.jpg")
     r.update(id=inv, secret=secret_for(version, inv), days=1 + (j * 5) // 3, message=MESSAGES[j % len(MESSAGES)],
@@ -145,7 +145,7 @@ def received_record(j, version, bigint):
 
 
 def sent_record(j, version, bigint):
-    inv = invitation_id(SENT_TOP, j, bigint)
+    inv = invitation_id(SENT_BASE, j, bigint)
     r = person(f"invitee-{j}", f"{FIRST[(j + 9) % len(FIRST)]} #{j}", TITLES[(j + 5) % len(TITLES)],
                None if j % 7 == 5 else f"https://media.licdn.com/dms/image/v2/invitee-{j}/p.jpg")
     r.update(id=inv, secret=secret_for(version, inv), days=1 + (j * 7) // 5,
@@ -513,7 +513,7 @@ class Book:
         self.n_connections = size_of(ident, connections)
         self.connected = []  # slugs accepted since the reset
         self.withdrawn, self.accepted, self.declined = [], [], []
-        self.next_id = max([r["id"] for r in self.sent + self.received] + [SENT_TOP]) + ID_STEP
+        self.next_id = max([r["id"] for r in self.sent + self.received] + [SENT_BASE]) + ID_STEP
 
     def is_connection(self, slug):
         m = re.fullmatch(r"person-(\d+)", slug)
