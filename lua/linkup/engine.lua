@@ -152,14 +152,16 @@ end
 ---------------------------------------------------------------------------
 
 -- Waits for the client-wide pause after a 429, then for the rate limiter
--- to book a send.
+-- to book a send. A job serves each pause once: after its sleep it goes on
+-- even if the clock says otherwise (a user's sleep need not really sleep),
+-- unless a newer 429 has extended the pause meanwhile.
 local function wait_turn(p, job, io)
   while true do
     local pz = p.pause
-    if job.pause_seen ~= pz.serial then
+    local left = pz.untl - now()
+    if left > 0 and job.pause_seen ~= pz.serial then
       job.pause_seen = pz.serial
-      local left = pz.untl - now()
-      if left > 0 then io.sleep(left) end
+      io.sleep(left)
     elseif p.limiter then
       local w = p.limiter:take()
       if w <= 0 then return end
@@ -229,7 +231,7 @@ end
 
 --- M.job(p, plan) -> a job for plan.
 function M.job(p, plan)
-  return { plan = plan, attempts = 0, done = false, pause_seen = p.pause.serial, req = {
+  return { plan = plan, attempts = 0, done = false, pause_seen = -1, req = {
     method = plan.method,
     url = p.base_url .. plan.path,
     headers = p.headers,
