@@ -16,7 +16,11 @@ function SH.tmpdir()
 end
 function SH.tmpdb() return SH.tmpdir() .. "/linkup.db" end
 function SH.cleanup()
-  for _, d in ipairs(dirs) do H.sh("chmod -R u+w " .. H.q(d) .. " 2>/dev/null; rm -rf " .. H.q(d)) end
+  for _, d in ipairs(dirs) do
+    -- a spec that failed half way may have left a tmpfs mounted here
+    H.sh("mountpoint -q " .. H.q(d) .. " && umount " .. H.q(d) .. "; chmod -R u+w " .. H.q(d) .. " 2>/dev/null; rm -rf "
+      .. H.q(d))
+  end
   dirs = {}
 end
 
