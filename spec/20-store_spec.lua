@@ -442,6 +442,43 @@ describe("linkup.store", function()
       store:close()
     end)
 
+    it("marks no removals when the list moves under the walk; the next full sync does", function()
+      local db = SH.tmpdb()
+      local store = assert(S.open(db))
+      local list = {}
+      for i = 1, 30 do list[i] = v2_received(i) end
+      local opts = { account_id = "acc-mv", lists = { invitations = list } }
+      assert(store:sync(SH.stand_in(opts), "invitations"))
+      -- five at the head are accepted while the walk reads page 2: the walk
+      -- then skips five that are still there (old 11..15)
+      opts.before_page = function(n, l)
+        if n == 2 then for _ = 1, 5 do table.remove(l, 1) end end
+      end
+      local s = assert(store:sync(SH.stand_in(opts), "invitations"))
+      assert.same({ 0, true }, { s.removed, s.complete })
+      assert.matches("removals not marked: the list changed during this run", s.note)
+      assert.equal(0, num(db, "SELECT count(*) FROM invitations WHERE removed_at IS NOT NULL"))
+      opts.before_page = nil
+      s = assert(store:sync(SH.stand_in(opts), "invitations"))
+      assert.equal(5, s.removed)
+      assert.equal("alice-1 alice-2 alice-3 alice-4 alice-5", (sql(db, "SELECT group_concat(substr(profile_url, 29), ' ') "
+        .. "FROM (SELECT profile_url FROM invitations WHERE removed_at IS NOT NULL ORDER BY length(profile_url), profile_url)")))
+      store:close()
+    end)
+
+    it("anything else raised in a walk (not an API error) marks the run interrupted and is raised again", function()
+      local db = SH.tmpdb()
+      local store = assert(S.open(db))
+      local list = {}
+      for i = 1, 25 do list[i] = v2_received(i) end
+      local client = SH.stand_in{ account_id = "acc-x", lists = { invitations = list }, fail_at = 2, raise = "boom!" }
+      assert.has_error(function() store:sync(client, "invitations") end, "boom!")
+      assert.equal("interrupted|10|interrupted: boom!", sql(db, "SELECT status, next_offset, note FROM runs"))
+      local s = assert(store:sync(client, "invitations"))
+      assert.same({ 1, true, 15 }, { s.run, s.resumed, s.seen })
+      store:close()
+    end)
+
     it("records v1 sent invitations with exact ids, and resumes after a failure at the recorded offset", function()
       local db = SH.tmpdb()
       local store = assert(S.open(db))

@@ -76,8 +76,9 @@ end
 -- A stand-in for a client, ONLY for what the fake server and this
 -- branch's client do not have yet (invitations, sent invitations,
 -- invite): each_page over fixed pages, with API.md's meta (first,
--- credits, credits_spent), offset resume, and a failure raised as an
--- error object at page `fail_at` if set.
+-- credits, credits_spent), offset resume, a failure raised at page
+-- `fail_at` (an error object, or opts.raise as is), and opts.before_page
+-- (n, list) to change the list under the walk.
 function SH.stand_in(opts)
   local c = { calls = {}, version = opts.version or 2 }
   function c:info() return { version = self.version, account_id = opts.account_id } end
@@ -93,9 +94,11 @@ function SH.stand_in(opts)
       pages = pages + 1
       if opts.fail_at and pages == opts.fail_at then
         done, opts.fail_at = true, nil   -- once
+        if opts.raise then error(opts.raise, 0) end
         error(setmetatable({ kind = "api", status = 500, code = "INTERNAL_ERROR", message = "boom",
           resume = { offset = pos } }, { __tostring = function() return "stand-in api error" end }), 0)
       end
+      if opts.before_page then opts.before_page(pages, list) end
       local page = {}
       for i = pos + 1, math.min(pos + size, #list) do page[#page + 1] = list[i] end
       local first = pos + 1

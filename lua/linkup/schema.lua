@@ -98,6 +98,7 @@ M.steps = {
       "ALTER TABLE runs ADD COLUMN owner TEXT",                        -- the process that runs it now
       "ALTER TABLE runs ADD COLUMN updated_at TEXT",
       "ALTER TABLE runs ADD COLUMN note TEXT",                         -- last error, or why no removals
+      "ALTER TABLE runs ADD COLUMN list_moved INTEGER NOT NULL DEFAULT 0", -- total changed during the run
       [[CREATE TABLE invite_attempts (
         id            INTEGER PRIMARY KEY AUTOINCREMENT,
         account       TEXT NOT NULL,

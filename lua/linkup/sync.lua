@@ -195,9 +195,11 @@ local function record_page(self, w, data, meta)
         .. ") VALUES " .. concat(values, ", ") .. on_conflict(K))
       if not n then return nil, ierr end
     end
+    -- (SET reads the old row: list_moved compares the last page's total)
     local n, uerr = self:_exec(self:_sql("UPDATE runs SET next_offset = %s, credits = credits + %s, seen = seen + %s, "
-      .. "added = added + %s, total = coalesce(%s, total), updated_at = %s WHERE id = %s AND owner = %s",
-      pos, credits, #list, added, total, now, w.run, w.owner))
+      .. "added = added + %s, list_moved = CASE WHEN total <> %s THEN 1 ELSE list_moved END, "
+      .. "total = coalesce(%s, total), updated_at = %s WHERE id = %s AND owner = %s",
+      pos, credits, #list, added, total, total, now, w.run, w.owner))
     if not n then return nil, uerr end
     if n == 0 then
       return nil, E.new("TAKEN", format("another linkup took run %d (%s %s) over; this one stopped", w.run,
@@ -231,15 +233,17 @@ local function finish(self, w, complete)
   return self:_tx(function()
     local removed, note = 0, nil
     if complete and not w.new_only and K.removable then
-      -- Mark only when this run saw at least as many rows as the list says
-      -- it holds: a list that moved under a long or resumed walk shifts
-      -- items past the walk's offsets, and those must not read as removed.
-      local seen, err = self:_row(self:_sql("SELECT count(*) AS n FROM " .. K.table
-        .. " WHERE account = %s AND seen_run = %s", w.account, w.run))
+      -- A list that moved under the walk (people removed or added while a
+      -- long or resumed run read it) shifts items past the walk's offsets:
+      -- unseen is then not gone. Mark only when the total stayed the same
+      -- on every page and this run saw at least that many rows. (A later
+      -- run, a new-only one, may have seen some since: they count.)
+      local seen, err = self:_row(self:_sql("SELECT count(*) AS n, (SELECT list_moved FROM runs WHERE id = %s) AS "
+        .. "moved FROM " .. K.table .. " WHERE account = %s AND seen_run >= %s", w.run, w.account, w.run))
       if not seen then return nil, err end
-      if w.total and seen.n < w.total then
-        note = format("removals not marked: this run saw %d of the %d in the list (it moved during the walk); "
-          .. "the next full sync will mark them", seen.n, w.total)
+      if seen.moved == 1 or (w.total and seen.n < w.total) then
+        note = format("removals not marked: the list changed during this run (it saw %d, the list holds %s); "
+          .. "the next full sync will mark them", seen.n, tostring(w.total or "?"))
       else
         local n, uerr = self:_exec(self:_sql("UPDATE " .. K.table .. " SET removed_at = %s, removed_run = %s "
           .. "WHERE account = %s AND removed_at IS NULL AND seen_run < %s", now, w.run, w.account, w.run))
@@ -334,6 +338,16 @@ function M.sync(self, client, kind, opts)
           { run = run.id })
       end
       return run.id
+    end
+    -- a full run another process began since the look above: not twice
+    if not new_only and not opts.restart then
+      local other, oerr = self:_row(self:_sql("SELECT id FROM runs WHERE account = %s AND kind = %s AND "
+        .. "mode = 'full' AND status <> 'done' AND finished_at IS NULL", account, kind))
+      if other == nil then return nil, oerr end
+      if other then
+        return nil, E.new("TAKEN", format("another linkup is syncing %s %s (run %d)", account, kind, other.id),
+          { run = other.id })
+      end
     end
     -- what this run replaces is closed for good
     local n, e = self:_exec(self:_sql("UPDATE runs SET status = 'interrupted', finished_at = %s, note = %s "
