@@ -192,7 +192,9 @@ function Guard:finish(id, outcome, cause)
   return true
 end
 
--- A begun attempt that was never sent (a dry run, a misuse): gone.
+-- A begun attempt that was never sent (a dry run, a misuse): gone. Best
+-- effort: if the delete fails the row stays pending, which reads as
+-- uncertain and blocks that person: the safe side.
 local function drop(self, id)
   local s = self.store
   s:_tx(function()

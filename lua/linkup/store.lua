@@ -258,9 +258,13 @@ function M.open(path, opts)
   -- WAL: readers never wait for the writer, and a crash (kill -9) mid
   -- transaction leaves the last commit intact. It needs a write, so a
   -- read-only database stays in its own mode (and is read-only here).
+  -- store.journal_mode says what SQLite granted: a file system without
+  -- shared memory keeps "delete", still safe with the busy timeout.
   local mode, merr = self:_row("PRAGMA journal_mode = WAL")
   if not mode then
     if merr.code ~= "READONLY" then return fail(merr) end
+  else
+    self.journal_mode = mode.journal_mode
   end
   -- NORMAL is WAL's documented pairing: safe against a crashed process; a
   -- power cut may lose the last commits, never consistency.
