@@ -59,6 +59,7 @@ describe("linkup.store across processes", function()
 
   it("survives kill -9 mid-sync: consistent, and the same run resumes to exactly the right rows", function()
     local slow = H.start_server("--latency 0.05")
+    finally(function() slow:stop() end)
     local db = SH.tmpdb()
     local pid = spawn(slow, "sync " .. H.q(db) .. " acc-size-3000 100")
     local offset = 0
@@ -103,6 +104,7 @@ describe("linkup.store across processes", function()
 
   it("Ctrl-C (SIGINT) mid-sync marks the run interrupted; the next sync takes it up", function()
     local slow = H.start_server("--latency 0.05")
+    finally(function() slow:stop() end)
     local db = SH.tmpdb()
     local log = db .. ".log"
     local pid = spawn(slow, "sync " .. H.q(db) .. " acc-size-2000 100", nil, log)
@@ -205,6 +207,7 @@ describe("linkup.store across processes", function()
     local db = SH.tmpdb()
     assert(S.open(db)):close()
     local slow = H.start_server("--latency 0.01")
+    finally(function() slow:stop() end)
     local log1, log2 = db .. ".1.log", db .. ".2.log"
     local p1 = spawn(slow, "sync " .. H.q(db) .. " acc-size-2000 50", nil, log1)
     local p2 = spawn(slow, "sync " .. H.q(db) .. " acc-size-1500 50", nil, log2)
