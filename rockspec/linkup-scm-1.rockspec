@@ -47,6 +47,16 @@ build = {
     ["linkup.walk"] = "lua/linkup/walk.lua",
     ["linkup.error"] = "lua/linkup/error.lua",
     ["linkup.ngx"] = "lua/linkup/ngx.lua",
+    -- the local store (linkup.store) needs LuaSQL's SQLite driver, which is
+    -- not a dependency: only scripts that use the store load it (Debian:
+    -- lua-sql-sqlite3; LuaRocks: luasql-sqlite3)
+    ["linkup.store"] = "lua/linkup/store.lua",
+    ["linkup.store_error"] = "lua/linkup/store_error.lua",
+    ["linkup.schema"] = "lua/linkup/schema.lua",
+    ["linkup.items"] = "lua/linkup/items.lua",
+    ["linkup.sync"] = "lua/linkup/sync.lua",
+    ["linkup.changes"] = "lua/linkup/changes.lua",
+    ["linkup.invites"] = "lua/linkup/invites.lua",
   },
   install = {
     bin = { linkup = "bin/linkup" },

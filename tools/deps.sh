@@ -4,6 +4,7 @@
 # Extra packages may be named in $LINKUP_EXTRA_PKGS.
 set -e
 PKGS="make gcc clang valgrind pkg-config python3 curl openssl util-linux lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-busted lua-check luarocks \
+  lua-sql-sqlite3 sqlite3 \
   luajit2 libluajit2-5.1-dev nginx libnginx-mod-http-lua ${LINKUP_EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do

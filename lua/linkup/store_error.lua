@@ -1,0 +1,43 @@
+-- linkup.store_error: the store's error objects and its misuse errors,
+-- shared by linkup.store and the modules on top of it (sync, changes,
+-- invites).
+--
+-- A runtime failure is returned as nil, err with err.kind == "store",
+-- err.code and a one-line err.message. They are linkup's own error objects
+-- when linkup.error is there (one tostring, and linkup.is_error(err) is
+-- true for everything a linkup script gets back), plain tables of the same
+-- shape otherwise. Misuse (a wrong argument) raises at once instead.
+
+local type, tostring, pairs, setmetatable, pcall, error = type, tostring, pairs, setmetatable, pcall, error
+
+local M = {}
+
+local has_lerror, LError = pcall(require, "linkup.error")
+
+local Fallback = { __tostring = function(e)
+  return "linkup: store error" .. (e.code and (" (" .. e.code .. ")") or "") .. ": " .. tostring(e.message)
+end }
+
+--- new(code, message, extra) -> error object (extra: more fields)
+function M.new(code, message, extra)
+  local fields = { kind = "store", code = code, message = (tostring(message):gsub("[\r\n]+", " ")) }
+  if extra then for k, v in pairs(extra) do fields[k] = v end end
+  if has_lerror and type(LError.new) == "function" then return LError.new(fields) end
+  return setmetatable(fields, Fallback)
+end
+
+--- misuse(level, fmt, ...): raises "linkup.store: ..." at the caller's
+-- line; level counts from the function that calls misuse.
+function M.misuse(level, fmt, ...)
+  error("linkup.store: " .. string.format(fmt, ...), level + 1)
+end
+
+--- check(self, level): raises unless self is an open store.
+function M.check(self, level)
+  if type(self) ~= "table" or type(self._exec) ~= "function" then
+    M.misuse(level + 1, "not a store (call store:method, not store.method)")
+  end
+  if not self.conn then M.misuse(level + 1, "the store is closed") end
+end
+
+return M
