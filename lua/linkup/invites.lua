@@ -222,7 +222,7 @@ function Guard:invite(client, params)
   if not id then return nil, err end
   local ok, data, meta = pcall(client.invite, client, params)
   if not ok then
-    if type(data) == "string" and data:find("linkup%.[%w_]+: ") then
+    if require("linkup.check").is_misuse(data) then
       drop(self, id)
     else
       self:finish(id, "uncertain", { kind = "raised", message = tostring(data) })

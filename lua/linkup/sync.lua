@@ -130,7 +130,9 @@ local function record_page(self, w, data, meta)
   local K, kind = w.K, w.kind
   local list = items.list(kind, data)
   local first = tonumber(meta.first) or (w.pos + 1)
-  local pos = first - 1 + #list
+  -- the position after this page: its last item's (meta.positions when a
+  -- page's positions skip, e.g. repeats a lying server sent were dropped)
+  local pos = (type(meta.positions) == "table" and meta.positions[#meta.positions]) or (first - 1 + #list)
   local total = tonumber(data.total_available_results)
   local credits
   if type(meta.credits_spent) == "number" then
