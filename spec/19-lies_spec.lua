@@ -135,11 +135,7 @@ describe("a server that lies", function()
       local c = H.client(server, { version = 1, login_token = "tok-size-120" })
       local items, pos = walk(c, {})
       assert.equal(120, #items)
-      local set = {}
-      for i, p in ipairs(pos) do
-        assert.equal(i, p)
-        set[p] = true
-      end
+      for i, p in ipairs(pos) do assert.equal(i, p) end
       assert.same(urls(server:expected("connections", 1, 120, 0, 120)), urls(items))
     end)
 
