@@ -79,3 +79,31 @@ plain=$(stat "$url" bytes_sent)
 echo "| gzip (linkup's default) | $gz |"
 echo "| identity | $plain |"
 awk -v a="$gz" -v b="$plain" 'BEGIN { printf "| ratio | %.2f |\n", a / b }'
+
+echo
+echo "### At the API's limits: a 10,000-item walk (100 pages), 150 ms latency, 20 requests/s"
+echo
+echo "Ideal: the larger of pages/k x latency and pages/rate. Credits: what the server charged;"
+echo "price: the data's price (linkup.estimate_credits)."
+echo
+echo "| concurrency | client limiter | seconds | ideal | x ideal | 429s | credits | price |"
+echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+serve limits --quiet-log
+lua5.4 bench/limits.lua "$url" 0.15 20 1 | awk -F '\t' \
+  '{ printf "| %d | %s | %.2f | %.2f | %.2f | %d | %s | %s |\n", $1, $2, $3, $4, $3 / $4, $5, $6, $7 }'
+
+echo
+echo "### A batch of 32 with uneven latencies (4 of 1 s among 28 of 100 ms), concurrency 8"
+echo
+echo "| engine | seconds | ideal (a perfect sliding window) | x ideal |"
+echo "| --- | ---: | ---: | ---: |"
+lua5.4 bench/window.lua "$url" | awk -F '\t' '{ printf "| %s | %.2f | %.2f | %.2f |\n", $1, $2, $3, $2 / $3 }'
+
+echo
+echo "### Short pages under concurrency: 5,000 items, every page of 100 one item short"
+echo
+echo "| concurrency | items | requests | credits | requests x concurrency 1 |"
+echo "| ---: | ---: | ---: | ---: | ---: |"
+serve short --quiet-log --lie '{"short_pages": {"drop": 1, "next": "shift"}}'
+lua5.4 bench/short_pages.lua "$url" | awk -F '\t' \
+  'NR == 1 { r1 = $3 } { printf "| %d | %d | %d | %s | %.2f |\n", $1, $2, $3, $4, $3 / r1 }'
