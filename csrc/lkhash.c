@@ -3,10 +3,15 @@
  * number that depends on its whole content, so a walk can tell an item it
  * has already yielded whatever fields the item has.
  *
+ * A "linkup.seen" window keeps the fingerprints of a walk's recent items
+ * and drops what it has seen from each page, all in C: the common page,
+ * where nothing repeats, costs one hash and one set lookup per item.
+ *
  * SHA-256 is FIPS 180-4, written from the standard; the specs check it
  * against the standard's test vectors.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "linkup.h"
@@ -124,12 +129,23 @@ static uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+/* 8 bytes per step (a multiply and a rotation each), then the tail: a
+ * page's strings are hashed at a fraction of a byte-wise FNV's cost. Not a
+ * cryptographic hash: it only has to tell a page's items apart. */
 static uint64_t hash_bytes(const char *p, size_t n, uint64_t seed) {
-  uint64_t h = 0xcbf29ce484222325ULL ^ seed; /* FNV-1a */
-  size_t i;
-  for (i = 0; i < n; i++) {
-    h ^= (unsigned char)p[i];
-    h *= 0x100000001b3ULL;
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ seed ^ ((uint64_t)n * 0xff51afd7ed558ccdULL);
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
+    h = (h << 31) | (h >> 33);
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
   }
   return mix(h);
 }
@@ -191,11 +207,147 @@ static int lk_fingerprints(lua_State *L) {
   return 1;
 }
 
+/* ---- the window of recent fingerprints ---------------------------------- */
+
+#define LK_SEEN_MT "linkup.seen"
+
+/* Two generations of an open-addressing set of 64-bit fingerprints (0
+ * marks an empty slot, so a fingerprint of 0 is stored as 1). New ones go
+ * into `cur`; when it holds `half` it becomes `prev` and `cur` starts
+ * empty. A repeat among the last half..2*half items is always found. Each
+ * table has 4 * half slots: at most a quarter full, probes stay short. */
+typedef struct {
+  uint64_t *cur, *prev;
+  size_t half, slots, cur_n;
+} lk_seen;
+
+static int seen_gc(lua_State *L) {
+  lk_seen *s = (lk_seen *)luaL_checkudata(L, 1, LK_SEEN_MT);
+  free(s->cur);
+  free(s->prev);
+  s->cur = s->prev = NULL;
+  return 0;
+}
+
+static int set_has(const uint64_t *t, size_t slots, uint64_t h) {
+  size_t i = (size_t)(h & (slots - 1));
+  while (t[i] != 0) {
+    if (t[i] == h) return 1;
+    i = (i + 1) & (slots - 1);
+  }
+  return 0;
+}
+
+static void set_add(uint64_t *t, size_t slots, uint64_t h) {
+  size_t i = (size_t)(h & (slots - 1));
+  while (t[i] != 0 && t[i] != h) i = (i + 1) & (slots - 1);
+  t[i] = h;
+}
+
+/* seen(n) -> a window that remembers at least the last n items. */
+static int lk_seen_new(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  lk_seen *s;
+  size_t half = 16, slots = 64;
+  luaL_argcheck(L, n >= 2 && n <= (1 << 24), 1, "window size out of range");
+  while (half < (size_t)n / 2) half *= 2;
+  slots = half * 4;
+  s = (lk_seen *)lua_newuserdatauv(L, sizeof *s, 0);
+  memset(s, 0, sizeof *s);
+  luaL_setmetatable(L, LK_SEEN_MT);
+  s->half = half;
+  s->slots = slots;
+  s->cur = (uint64_t *)calloc(slots, sizeof(uint64_t));
+  s->prev = (uint64_t *)calloc(slots, sizeof(uint64_t));
+  if (s->cur == NULL || s->prev == NULL) return luaL_error(L, "linkup: out of memory");
+  return 1;
+}
+
+/* Remembers h; returns whether it was already there. */
+static int seen_check(lk_seen *s, uint64_t h) {
+  uint64_t *t;
+  if (h == 0) h = 1;
+  if (set_has(s->cur, s->slots, h) || set_has(s->prev, s->slots, h)) return 1;
+  if (s->cur_n >= s->half) { /* a new generation: the oldest is forgotten */
+    t = s->prev;
+    s->prev = s->cur;
+    memset(t, 0, s->slots * sizeof(uint64_t));
+    s->cur = t;
+    s->cur_n = 0;
+  }
+  set_add(s->cur, s->slots, h);
+  s->cur_n++;
+  return 0;
+}
+
+/* w:keep(items, first, from) -> kept, positions | nil, repeats
+ * items: a page's array; item i sits at position first + i - 1. Items
+ * before position `from` (already passed) and items seen in the window
+ * are dropped. When nothing is dropped, `kept` is `items` itself and
+ * positions is nil; otherwise kept is a new array and positions its
+ * items' positions. Raises only on out of memory. */
+static int seen_keep(lua_State *L) {
+  lk_seen *s = (lk_seen *)luaL_checkudata(L, 1, LK_SEEN_MT);
+  lua_Integer first, from, kept_n = 0;
+  int n, i, repeats = 0, copying = 0;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  first = luaL_checkinteger(L, 3);
+  from = luaL_checkinteger(L, 4);
+  if (s->cur == NULL) return luaL_error(L, "linkup: the window is closed");
+  n = (int)lua_rawlen(L, 2);
+  lua_settop(L, 4);
+  for (i = 1; i <= n; i++) {
+    lua_Integer at = first + i - 1;
+    int drop = at < from;
+    lua_rawgeti(L, 2, i); /* the item, at 5 (or 7 once copying) */
+    if (!drop && seen_check(s, hash_value(L, -1, 0))) {
+      drop = 1;
+      repeats++;
+    }
+    if (drop && !copying) { /* the first drop: copy what came before */
+      int j;
+      copying = 1;
+      lua_createtable(L, n, 0); /* kept */
+      lua_createtable(L, n, 0); /* positions */
+      lua_insert(L, 5);
+      lua_insert(L, 5); /* stack: ... 5 kept, 6 positions, 7 item */
+      for (j = 1; j < i; j++) {
+        lua_rawgeti(L, 2, j);
+        lua_rawseti(L, 5, j);
+        lua_pushinteger(L, first + j - 1);
+        lua_rawseti(L, 6, j);
+      }
+      kept_n = i - 1;
+    }
+    if (copying && !drop) {
+      kept_n++;
+      lua_rawseti(L, 5, (lua_Integer)kept_n); /* pops the item */
+      lua_pushinteger(L, at);
+      lua_rawseti(L, 6, (lua_Integer)kept_n);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  if (!copying) {
+    lua_pushvalue(L, 2);
+    lua_pushnil(L);
+  }
+  lua_pushinteger(L, repeats);
+  return 3;
+}
+
 void lk_hash_init(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"keep", seen_keep},
+    {"close", seen_gc},
+    {NULL, NULL}
+  };
   static const luaL_Reg funcs[] = {
     {"sha256hex", lk_sha256hex},
     {"fingerprints", lk_fingerprints},
+    {"seen", lk_seen_new},
     {NULL, NULL}
   };
+  lk_new_class(L, LK_SEEN_MT, methods, seen_gc);
   luaL_setfuncs(L, funcs, 0);
 }

@@ -119,6 +119,7 @@ end
 
 local Store = {}
 Store.__index = Store
+E.register(Store)
 M.Store = Store
 
 local env -- one LuaSQL environment per Lua state, made on first use

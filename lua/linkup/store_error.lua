@@ -32,9 +32,16 @@ function M.misuse(level, fmt, ...)
   error("linkup.store: " .. string.format(fmt, ...), level + 1)
 end
 
+-- The store class (linkup.store registers it: it requires this module, so
+-- this one cannot require it back).
+local store_class
+
+--- register(class): linkup.store's class, for check().
+function M.register(class) store_class = class end
+
 --- check(self, level): raises unless self is an open store.
 function M.check(self, level)
-  if type(self) ~= "table" or type(self._exec) ~= "function" then
+  if getmetatable(self) ~= store_class then
     M.misuse(level + 1, "not a store (call store:method, not store.method)")
   end
   if not self.conn then M.misuse(level + 1, "the store is closed") end

@@ -76,7 +76,7 @@ local function new_walk(client, kind, opts, where, level)
     yielded = 0, spent = 0, reserved = 0, done = false,
     jobs = {},                       -- pages asked for and not yet used, in position order
     call = {},                       -- the per-call parameters kept on every page
-    seen = {}, fifo = {}, fifo_at = 0, -- fingerprints of recent items
+    seen = core.seen(WINDOW),        -- fingerprints of recent items (keep_new)
     shortfall = 0,                   -- v2: the most a page came back short
   }
   for k in pairs(opts) do
@@ -227,36 +227,13 @@ end
 -- using a page
 ---------------------------------------------------------------------------
 
--- Keeps the fingerprint window; returns whether fp was already seen.
-local function seen(w, fp)
-  if w.seen[fp] then return true end
-  w.seen[fp] = true
-  w.fifo_at = w.fifo_at + 1
-  local slot = w.fifo_at % WINDOW + 1
-  local old = w.fifo[slot]
-  if old then w.seen[old] = nil end
-  w.fifo[slot] = fp
-  return false
-end
-
--- Keeps the items of a page that are new (positions not yet passed, content
--- not seen); returns kept items, their positions (1-based), and whether
--- every item was a repeat.
+-- Keeps the items of a page that are new: positions not yet passed, content
+-- not seen among the walk's recent items (a "linkup.seen" window in C,
+-- csrc/lkhash.c). Returns the kept items (the page's own array when all are
+-- kept: the common case copies nothing), their positions when some were
+-- dropped, and how many were repeats.
 local function keep_new(w, items, first_pos, from)
-  local fps = core.fingerprints(items)
-  local kept, pos, repeats = {}, {}, 0
-  for i = 1, #items do
-    local at = first_pos + i - 1
-    if at >= from then
-      if seen(w, fps[i]) then
-        repeats = repeats + 1
-      else
-        kept[#kept + 1] = items[i]
-        pos[#pos + 1] = at
-      end
-    end
-  end
-  return kept, pos, repeats
+  return w.seen:keep(items, first_pos, from)
 end
 
 -- The page the walk needs next (v2): a job that starts at or before the
@@ -280,6 +257,14 @@ local function head_offset(w)
   if not head then w.plan_at = w.cursor + max(1, job.count - w.shortfall) end
   w.run:start(job)
   return job
+end
+
+-- meta.first and meta.positions of a page's kept items: positions only
+-- when they are not consecutive.
+local function positions(pos, kept, first)
+  if not pos or #kept == 0 then return (pos and pos[1]) or first, nil end
+  if pos[#kept] - pos[1] + 1 ~= #kept then return pos[1], pos end
+  return pos[1], nil
 end
 
 local function next_offset_page(w)
@@ -314,8 +299,8 @@ local function next_offset_page(w)
     lie(w, job, "the server's page did not move the walk forward")
   end
   data[w.list] = kept
-  meta.offset, meta.first = job.offset, pos[1] or (job.offset + 1)
-  if #kept > 0 and pos[#kept] - pos[1] + 1 ~= #kept then meta.positions = pos end
+  meta.offset = job.offset
+  meta.first, meta.positions = positions(pos, kept, job.offset + 1)
   return data, meta
 end
 
@@ -349,8 +334,8 @@ local function next_paged(w)
   if n > 0 and #kept == 0 and repeats > 0 then
     lie(w, job, "the server answered the same page again (items it had already sent)")
   end
-  meta.page, meta.first = w.page, pos[1] or first
-  if #kept > 0 and pos[#kept] - pos[1] + 1 ~= #kept then meta.positions = pos end
+  meta.page = w.page
+  meta.first, meta.positions = positions(pos, kept, first)
   w.page, w.skip = w.page + 1, 0
   if n < w.size or (w.total and (w.page - 1) * w.size >= w.total)
      or (w.total_pages and w.page > w.total_pages) then
