@@ -20,6 +20,31 @@ describe("client lifetime", function()
     assert.matches("closed", tostring(c))
   end)
 
+  it("closed in the middle of a batch (from on_event): the rest ends with an error, nothing more is sent", function()
+    server:reset()
+    local c
+    local seen = 0
+    c = H.client(server, { on_event = function()
+      seen = seen + 1
+      if seen == 3 then c:close() end
+    end })
+    local calls = {}
+    for i = 1, 10 do calls[i] = { "connections", { count = 1 } } end
+    local results = c:batch(calls, { concurrency = 2 })
+    assert.equal(10, #results)
+    local ok, closed = 0, 0
+    for _, r in ipairs(results) do
+      if r.data then ok = ok + 1 else
+        H.keep(r.err)
+        assert.matches("closed", r.err.message)
+        closed = closed + 1
+      end
+    end
+    assert.is_true(ok >= 3 and ok <= 4, "ok: " .. ok)
+    assert.equal(10, ok + closed)
+    assert.is_true(server:stats().requests <= 4)
+  end)
+
   it("frees the connection on close: the server sees it go", function()
     server:reset()
     local c = H.client(server)

@@ -75,6 +75,28 @@ c2:connections{ count = 5 }]]), 0.5)
     assert.equal(1, server:stats().requests)
   end)
 
+  it("another signal (a terminal resize) does not cut a Retry-After short", function()
+    server:fault{ path = "/v2/network", kind = "rate_limit", retry_after = "1" }
+    local dir = os.tmpname()
+    os.remove(dir)
+    H.sh("mkdir -p " .. dir)
+    local f = assert(io.open(dir .. "/s.lua", "w"))
+    f:write(script(server, [[assert(c:connections{ count = 5 })
+print("done")]]))
+    f:close()
+    local cpath = package.cpath:match("^[^;]+")
+    local out = H.sh(([[LUA_PATH=%s LUA_CPATH=%s %s %s/s.lua & pid=$!; sleep 0.3; kill -WINCH $pid;
+      sleep 0.2; kill -CHLD $pid; wait $pid; echo "rc=$?"]]):format(H.q("lua/?.lua;spec/?.lua;;"),
+      H.q(cpath .. ";;"), LUA, dir), true)
+    H.sh("rm -rf " .. dir)
+    assert.matches("done", out)
+    assert.matches("rc=0", out)
+    local log = server:log()
+    assert.equal(2, #log)
+    assert.is_true(log[2].t_arrival - log[1].t_done >= 0.95,
+      ("the retry went %.3f s after the 429"):format(log[2].t_arrival - log[1].t_done))
+  end)
+
   it("raised by a transport function: goes on up, no retry", function()
     local calls = 0
     local c = linkup.new{ api_key = "k", account_id = "a", rate_limit = false, max_retries = 3,

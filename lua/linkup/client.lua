@@ -14,11 +14,24 @@ local walk = require "linkup.walk"
 local private = require "linkup.private"
 local ratelimit = require "linkup.ratelimit"
 local curl = require "linkup.curl"
+local Error = require "linkup.error"
 
 local type, pairs, ipairs, tostring, setmetatable, pcall = type, pairs, ipairs, tostring, setmetatable, pcall
 local getenv, format = os.getenv, string.format
 
 local M = {}
+
+-- The default pause: C's sleep returns early at any signal so that a
+-- Ctrl-C is seen at once (the interpreter raises at the next Lua
+-- instruction); any other signal (a terminal resize, a child ending) must
+-- not cut a Retry-After short, so sleep again for what is left.
+local function sleep(seconds)
+  local untl = core.now() + seconds
+  repeat
+    core.sleep(untl - core.now())
+  until core.now() >= untl
+end
+M.sleep = sleep
 
 local DEFAULT_BASE_URL = "https://api.linkupapi.com"
 
@@ -106,7 +119,7 @@ function M.new(opts)
     user_agent = check.text(2, W, "user_agent", opts.user_agent)
                  or ("linkup/" .. core._VERSION:match("[%d.]+$") .. " (Lua; libcurl/" .. core.curl_version .. ")"),
     on_event = opts.on_event,
-    sleep = opts.sleep or core.sleep,
+    sleep = opts.sleep or sleep,
     dry_run = opts.dry_run or false,
     spent = 0,
     pause = { serial = 0, untl = 0 },  -- the client-wide pause after a 429
@@ -269,7 +282,11 @@ function Client.batch(self, calls, opts)
     return job
   end)
   run:drain()
-  for _, r in ipairs(results) do
+  for i = 1, #plans do
+    -- a call never sent: the client was closed under the batch
+    results[i] = results[i] or { nil, Error.new{ kind = "network", retryable = false, attempts = 0,
+      endpoint = plans[i].path, message = "the client was closed before this call was sent" } }
+    local r = results[i]
     if r[1] then r.data, r.meta = r[1], r[2] else r.err = r[2] end
   end
   return results

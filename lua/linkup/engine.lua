@@ -373,11 +373,36 @@ local function block(self)
   self.timers = rest
 end
 
+-- The client was closed under the run (by on_event, say): every job still
+-- running ends with an error, nothing more is sent.
+local function closed_under(self)
+  local p, jobs = self.p, {}
+  for _, job in ipairs(self.inflight) do jobs[#jobs + 1] = job end
+  for _, job in ipairs(self.runnable) do jobs[#jobs + 1] = job end
+  for _, t in ipairs(self.timers) do jobs[#jobs + 1] = t.job end
+  for _, job in ipairs(self.queue) do jobs[#jobs + 1] = job end
+  self.inflight, self.runnable, self.timers, self.queue = {}, {}, {}, {}
+  self.feed = function() return nil end
+  for _, job in ipairs(jobs) do
+    if not job.done then
+      job.meta = fail(p, job.plan, { kind = "network", retryable = false, attempts = job.attempts,
+                                     message = "the client was closed" })
+      job.done, job.co = true, nil
+      finished(self, job)
+    end
+  end
+end
+
 --- run:step(): drives the run until at least one job has ended (and the
 -- places it freed are taken). Returns false when there is nothing to run.
 function Run:step()
   self:fill()
   if self.active == 0 then return false end
+  if self.p.closed and self.backend == "curl" then
+    self.completed = 0
+    closed_under(self)
+    return true
+  end
   self.completed = 0
   if self.backend == "curl" then
     while true do
@@ -387,6 +412,7 @@ function Run:step()
         resume_all(self)
         return true
       end
+      if self.p.closed then closed_under(self) return true end
       block(self)
     end
   elseif self.backend == "ngx" then
@@ -428,7 +454,7 @@ end
 --- run:close(): abandons what is in flight (transfers cancelled, light
 -- threads killed). Idempotent.
 function Run:close()
-  local transport = self.p.transport
+  local transport = not self.p.closed and self.p.transport
   for _, job in ipairs(self.inflight) do
     if job.handle and transport and transport.cancel then transport:cancel(job.handle) end
     job.handle = nil
