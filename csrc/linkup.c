@@ -8,9 +8,25 @@
  * policy is Lua so that every frame between a user's call and a transport
  * that yields (OpenResty cosockets, a coroutine) is a Lua frame.
  */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
+
 #include <curl/curl.h>
 
 #include "linkup.h"
+
+/* Keeps this library, and so libcurl and what it loaded, in the process
+ * until it ends, whatever the interpreter does with the module (Lua 5.4
+ * dlcloses C modules at lua_close). libcurl is initialised once per
+ * process and never cleaned up, since other code may still use it; it
+ * must not be unmapped under a thread it started (a DNS resolution in
+ * flight), nor come back as a fresh copy when another state loads linkup.
+ * (Unloading it also crashed LeakSanitizer's tracer at exit.) */
+static void stay_resident(void) {
+  Dl_info info;
+  if (dladdr((void *)stay_resident, &info) && info.dli_fname)
+    (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
 
 void lk_new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
   luaL_newmetatable(L, name);
@@ -30,6 +46,7 @@ LINKUP_EXPORT int luaopen_linkup(lua_State *L) {
    * the process (another state, another library) may still use libcurl. */
   static int curl_ready = 0;
   if (!curl_ready) {
+    stay_resident();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       return luaL_error(L, "linkup: curl_global_init failed");
     curl_ready = 1;

@@ -152,16 +152,19 @@ end
 ---------------------------------------------------------------------------
 
 -- Waits for the client-wide pause after a 429, then for the rate limiter
--- to book a send. A job serves each pause once: after its sleep it goes on
--- even if the clock says otherwise (a user's sleep need not really sleep),
--- unless a newer 429 has extended the pause meanwhile.
+-- to book a send. A pause is over once any job has slept all that was left
+-- of it (pz.served): with a real sleep that is when the clock says so, and
+-- with a user's sleep that does not sleep (a test's, a virtual clock) the
+-- pause is not waited for again by every later job. A newer 429 extends
+-- the pause (a new serial) and is waited for anew.
 local function wait_turn(p, job, io)
   while true do
     local pz = p.pause
-    local left = pz.untl - now()
-    if left > 0 and job.pause_seen ~= pz.serial then
-      job.pause_seen = pz.serial
+    local serial, left = pz.serial, pz.untl - now()
+    if left > 0 and pz.served ~= serial and job.pause_seen ~= serial then
+      job.pause_seen = serial
       io.sleep(left)
+      if pz.serial == serial then pz.served = serial end
     elseif p.limiter then
       local w = p.limiter:take()
       if w <= 0 then return end
@@ -191,7 +194,11 @@ local function attempt(p, job, io)
     end
     err = meta
     if not pause then break end
+    local serial = p.pause.serial
     io.sleep(pause)
+    if meta.status == 429 or meta.code == "RATE_LIMITED" then
+      if p.pause.serial == serial then p.pause.served = serial end
+    end
     if p.closed then break end
   end
   if not job.data then
