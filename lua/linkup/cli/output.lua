@@ -119,9 +119,11 @@ end
 
 local POS = 6 -- the position column
 
---- table(sel, columns): columns is the width of the terminal.
+--- table(sel, columns): columns is the width of the terminal; a line
+-- (the position, then a space and a cell per field) never exceeds it
+-- unless the fields are too many for two columns each.
 function M.table(sel, columns)
-  local col = max(8, floor((columns - POS - 1) / #sel.paths) - 1)
+  local col = max(2, floor((columns - POS) / #sel.paths) - 1)
   local function cell(v) return width.fit(visible.text(text(v)), col) end
   local function line(first, cells)
     return ((first .. " " .. concat(cells, " ")):gsub(" +$", "")) .. "\n"

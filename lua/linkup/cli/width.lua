@@ -2,14 +2,17 @@
 -- cutting or padding it to a number of columns.
 --
 -- A wcwidth in plain Lua (5.1 to 5.4 and LuaJIT: no utf8 library, no
--- bitwise operators). Widths follow Python's wcwidth.wcswidth(), the
+-- bitwise operators). Widths follow Python's wcwidth package, the
 -- grapheme-aware convention of current terminals: East Asian wide and
 -- fullwidth characters and emoji take two columns; combining marks, ZWJ,
 -- ZWSP and variation selectors none; an emoji ZWJ sequence takes the width
 -- of its first emoji; VS16 widens the narrow characters it turns into
 -- emoji; a skin tone joins the emoji before it; a flag (two regional
 -- indicators) takes two; a spacing mark after a base adds one, and so does
--- an Indic conjunct. Control characters take none (linkup.cli.visible
+-- an Indic conjunct. One departure from wcswidth(): it drops whatever
+-- follows a ZWJ, but a terminal shows a letter after a ZWJ (UAX #29 joins
+-- only emoji there), so here a string's width is the sum of its grapheme
+-- clusters' widths. Control characters take none (linkup.cli.visible
 -- turns them into visible text before anything is measured). A byte that
 -- is not UTF-8 counts as one column, like the U+FFFD a terminal shows.
 --
@@ -78,6 +81,8 @@ local char = M.char
 
 local ZWJ, VS16 = 0x200D, 0xFE0F
 
+local function is_indicator(cp) return cp >= 0x1F1E6 and cp <= 0x1F1FF end
+
 --- clusters(s) -> an array { stop1, cols1, stop2, cols2, ... }: where each
 -- grapheme cluster ends (byte index) and the columns it takes. A leading
 -- run of zero-width characters is a cluster of its own (0 columns).
@@ -103,16 +108,16 @@ function M.clusters(s)
   end
   while i <= len do
     local cp, nxt = decode(s, i)
-    local is_ri = cp ~= nil and cp >= 0x1F1E6 and cp <= 0x1F1FF
+    local is_ri = cp ~= nil and is_indicator(cp)
     local run = is_ri and ri_run + 1 or 0
     if cp == ZWJ then
-      -- joins the next character, whatever it is, to this cluster
+      -- an emoji ZWJ sequence: the next emoji joins this one and adds
+      -- nothing (UAX #29 GB11); after anything else a ZWJ joins nothing
       join(i, 0)
       run = 0
-      if not after_virama and nxt <= len then
-        local joined
-        joined, nxt = decode(s, nxt)
-        if joined and joined >= 0x1F1E6 and joined <= 0x1F1FF then run = 1 end
+      if not after_virama and nxt <= len and last and within(T.PICTO, last) and not is_indicator(last) then
+        local joined, after = decode(s, nxt)
+        if joined and within(T.PICTO, joined) and not is_indicator(joined) then nxt = after end
       end
       after_virama = false
     elseif cp == VS16 and measured then
