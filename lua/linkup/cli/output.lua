@@ -6,10 +6,11 @@
 --   fmt.head()              what opens a new file (nil: nothing)
 --   fmt.record(item, pos)   one item, with whatever separates it from the last
 --   fmt.tail()              what closes the file at the end (nil: nothing)
---   fmt.continue(tail)      --append to a file that ends with `tail` (its
---                           last bytes; "" when empty): returns how many of
---                           those bytes the next record overwrites, and
---                           whether the head is still to write; or nil, why
+--   fmt.continue(tail, first)  --append to a file that ends with `tail` (its
+--                           last bytes; "" when empty) and begins with the
+--                           byte `first`: returns how many of those bytes
+--                           the next record overwrites, and whether the head
+--                           is still to write; or nil, why
 --
 -- Each format writes the same bytes whether an export runs at once or is
 -- stopped and resumed with --append.
@@ -73,8 +74,9 @@ function M.json(sel)
     return sep .. json_item(item, sel)
   end
   function fmt.tail() return items and "\n]\n" or "]\n" end
-  function fmt.continue(tail)
+  function fmt.continue(tail, first)
     if tail == "" then return 0, true end
+    if first ~= "[" then return nil, "it does not hold a JSON array" end
     if tail:find("%[%]\n$") then return 2, false end           -- closed, empty
     if tail:find("\n%]\n$") then items = true return 3, false end -- closed
     if tail:find("%[$") then return 0, false end                -- open, empty

@@ -47,12 +47,14 @@ local function reopen(path, fmt)
   if not size then -- not a regular file (a pipe, a terminal): nothing to read back
     return f, nil, fmt.head ~= nil
   end
-  local tail = ""
+  local tail, first = "", nil
   if size > 0 then
+    f:seek("set", 0)
+    first = f:read(1)
     f:seek("set", size > 16 and size - 16 or 0)
     tail = f:read(16) or ""
   end
-  local rewind, head = fmt.continue(tail)
+  local rewind, head = fmt.continue(tail, first)
   if not rewind then
     f:close()
     errors.usage("--append: cannot go on after what %s holds: %s", path, head)
