@@ -72,7 +72,7 @@ describe("bin/linkup", function()
       assert.matches("Usage: linkup recommendations", out)
       out, _, rc = run("--version")
       assert.equal(0, rc)
-      assert.matches("^linkup %d+%.%d+%.%d+ %(", out)
+      assert.matches("^linkup %d+%.%d+%.%d+\n$", out)
       assert.equal(0, server:stats().requests)
     end)
 

@@ -92,10 +92,9 @@ function M.parser(prog)
   return p, entries
 end
 
---- version() -> "linkup 0.1.0 (Lua 5.4)"
+--- version() -> "linkup 0.1.0": the command is the module's version
 function M.version()
-  local lua = rawget(_G, "jit") and _G.jit.version or _VERSION
-  return linkup._VERSION .. " (" .. lua .. ")"
+  return linkup._VERSION
 end
 
 -- The name the command was run by (linkup, linkup-jit), for the messages
