@@ -32,6 +32,9 @@ local function new(f, where, path, at, fmt)
 end
 
 local function fail(where, message)
+  message = tostring(message)
+  -- io.open's message starts with the path, which the failure names already
+  if message:sub(1, #where + 2) == where .. ": " then message = message:sub(#where + 3) end
   error(errors.write_failure(where, message), 0)
 end
 
