@@ -24,11 +24,11 @@ Sink.__index = Sink
 
 local ENOENT = 2
 
--- state: size (the stream's offset after the last whole record), last (the
--- position of the last item written), records (written by this run).
-local function new(f, where, path, at, fmt)
-  return setmetatable({ f = f, where = where, path = path, fmt = fmt,
-                        state = { size = at or 0, last = nil, records = 0 } }, Sink)
+-- state: size (the stream's offset after the last whole record; nil on a
+-- pipe or a terminal), last (the position of the last item written),
+-- records (written by this run).
+local function new(f, where, path, at)
+  return setmetatable({ f = f, where = where, path = path, state = { size = at, last = nil, records = 0 } }, Sink)
 end
 
 local function fail(where, message)
@@ -84,7 +84,7 @@ function M.open(path, append, fmt)
     head = true
   end
   f:setvbuf("no")
-  local sink = new(f, path or "standard output", path, at, fmt)
+  local sink = new(f, path or "standard output", path, at)
   if head and fmt.head then sink:put(fmt.head()) end
   return sink
 end
