@@ -57,6 +57,14 @@ describe("a failed write", function()
       assert.equal(1, server:stats().requests)   -- was 5, every page paid for
     end)
 
+    it("of help or a completion script exits 1", function()
+      for _, args in ipairs{ "--help", "connections --help", "--version", "completion bash" } do
+        local _, err, rc = run(args .. " >/dev/full")
+        assert.equal(1, rc, args)
+        assert.equal("linkup: cannot write standard output: No space left on device\n", err, args)
+      end
+    end)
+
     it("stops at the header, before any request", function()
       for _, fmt in ipairs{ "csv", "json", "table" } do
         local _, err, rc = run("connections --account acc-size-500 -f " .. fmt .. " -o /dev/full")

@@ -70,7 +70,11 @@ end
 -- traceback comes with it when xpcall's handler kept one in err).
 function M.report(err)
   local code, msg, text = M.explain(err)
-  if text then io.stdout:write(text) end
+  if text then
+    local ok, why = io.stdout:write(text)
+    if ok then ok, why = io.stdout:flush() end
+    if not ok then code, msg = M.FAILED, "linkup: cannot write standard output: " .. tostring(why) end
+  end
   if msg then
     -- one line, whatever a message carries (an error's own text, a server's)
     if not M.is_bug(err) then msg = msg:gsub("[\r\n]+", " ") end
