@@ -6,6 +6,8 @@
 #   make demo                 install what is missing, start the fake API, run an example
 #   make bench                benchmarks (figures, not pass/fail)
 #   make install PREFIX=/usr/local DESTDIR=
+#                             also the command: linkup-$(LUA_VERSION), and linkup
+#                             (a link to it) for DEFAULT_LUA_VERSION or CLI_LINK=yes
 #
 # Every variable is overridable. Module-only flags sit in MODFLAGS so a
 # user's CFLAGS never drops -fPIC or -fvisibility=hidden.
@@ -42,6 +44,10 @@ BUILD       ?= build/$(LUA_VERSION)
 SRCS         = csrc/linkup.c csrc/lkeasy.c csrc/lkmulti.c csrc/lktime.c csrc/lkjson.c csrc/lkhash.c csrc/lkrand.c
 HDRS         = csrc/linkup.h csrc/compat.h csrc/lkeasy.h
 LUA_SRCS     = $(wildcard lua/linkup/*.lua)
+CLI_SRCS     = $(wildcard lua/linkup/cli/*.lua)
+# The version whose command is also installed as plain `linkup`.
+DEFAULT_LUA_VERSION ?= 5.4
+CLI_LINK    ?= $(if $(filter $(DEFAULT_LUA_VERSION),$(LUA_VERSION)),yes,no)
 
 .PHONY: all clean install uninstall deps test demo bench fuzz fuzz-build check-symbols
 
@@ -62,13 +68,24 @@ install: $(BUILD)/linkup.so
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LUADIR)/linkup
 	install -m 0755 $(BUILD)/linkup.so $(DESTDIR)$(LIBDIR)/linkup.so
 	install -m 0644 $(LUA_SRCS) $(DESTDIR)$(LUADIR)/linkup/
+	install -d $(DESTDIR)$(LUADIR)/linkup/cli
+	install -m 0644 $(CLI_SRCS) $(DESTDIR)$(LUADIR)/linkup/cli/
 	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 bin/linkup $(DESTDIR)$(BINDIR)/linkup
+	sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/linkup > $(DESTDIR)$(BINDIR)/linkup-$(LUA_VERSION)
+	chmod 0755 $(DESTDIR)$(BINDIR)/linkup-$(LUA_VERSION)
+	if [ "$(CLI_LINK)" = yes ]; then ln -sfn linkup-$(LUA_VERSION) $(DESTDIR)$(BINDIR)/linkup; fi
 
+# The command goes with the version it was installed for; plain linkup too,
+# when it is this version's (our link, or an older install's copy).
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/linkup.so
 	rm -rf $(DESTDIR)$(LUADIR)/linkup
-	rm -f $(DESTDIR)$(BINDIR)/linkup
+	rm -f $(DESTDIR)$(BINDIR)/linkup-$(LUA_VERSION)
+	cmd=$(DESTDIR)$(BINDIR)/linkup; \
+	if [ "$$(readlink "$$cmd")" = "linkup-$(LUA_VERSION)" ] || \
+	   { [ -f "$$cmd" ] && [ ! -L "$$cmd" ] && [ "$$(head -n 1 "$$cmd")" = "#!/usr/bin/env $(LUA)" ]; }; then \
+	  rm -f "$$cmd"; \
+	fi
 
 # Installs the Debian packages the build and the specs need, when missing.
 deps:

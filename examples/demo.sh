@@ -7,7 +7,8 @@ LUA=${LUA:-lua5.4}
 portfile=$(mktemp -u /tmp/linkup-demo.XXXXXX)
 python3 spec/fake/linkupapi.py --port-file "$portfile" --max-lifetime 300 >/dev/null 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$portfile"' EXIT INT TERM
+work=$(mktemp -d /tmp/linkup-demo.XXXXXX)
+trap 'kill $pid 2>/dev/null || true; rm -f "$portfile"; rm -rf "$work"' EXIT INT TERM
 i=0
 while [ ! -s "$portfile" ]; do
   i=$((i + 1)); [ $i -lt 200 ] || { echo "demo: the fake LinkupAPI did not start"; exit 1; }
@@ -29,3 +30,18 @@ $LUA bin/linkup recommendations --limit 3 --format csv --fields name,insight
 echo
 echo "== bin/linkup connections --format jsonl | wc -l   (every connection, streamed)"
 $LUA bin/linkup connections --page-size 500 --concurrency 2 | wc -l
+echo
+echo "== a failed export says how to resume; the printed command finishes the file"
+# `linkup` on PATH, as installed; the fake fails the third request once
+mkdir "$work/bin"
+printf '#!/bin/sh\nexec %s %s/bin/linkup "$@"\n' "$LUA" "$PWD" > "$work/bin/linkup"
+chmod +x "$work/bin/linkup"
+curl -sS -X POST "$LINKUP_BASE_URL/_fault" -H 'Content-Type: application/json' \
+  --data '{"path": "/v2/network", "kind": "v2_error", "status": 500, "code": "INTERNAL_ERROR",
+  "message": "upstream failed", "skip": 2}' >/dev/null
+PATH="$work/bin:$PATH" linkup connections --page-size 100 --retries 0 --format csv -o "$work/my connections.csv" \
+  2>"$work/err" || echo "(exit $?)"
+cat "$work/err"
+PATH="$work/bin:$PATH" sh -c "$(sed -n 's/^linkup: .* resume with: //p' "$work/err")"
+echo "done: $(python3 -c 'import csv,sys; print(len(list(csv.reader(open(sys.argv[1], newline="")))) - 1)' \
+  "$work/my connections.csv") connections in \"my connections.csv\""

@@ -4,6 +4,11 @@
 --
 -- LINKUP_BASE_URL points it elsewhere (make demo points it at the fake API).
 local linkup = require "linkup"
+local width = require "linkup.cli.width"     -- display columns: CJK and emoji take two
+local visible = require "linkup.cli.visible" -- controls in the data shown, never sent to the terminal
+
+-- s in exactly `cols` terminal columns (cut with "…", or padded).
+local function cell(s, cols) return width.fit(visible.text(s), cols) end
 
 local limit = tonumber(arg and arg[1]) or 25
 local client = linkup.new{
@@ -23,8 +28,7 @@ print(string.format("%d connections in all; first page cost %d credit(s)",
 print(("\nThe first %d connections:"):format(limit))
 local ok, err = pcall(function()
   for i, person in client:each_connection{ limit = limit, page_size = 10 } do
-    print(string.format("%4d  %-34s %s", i, (person.name:gsub("\n", " ")),
-      person.job_title and person.job_title:gsub("\n", " ") or "(no title)"))
+    print(string.format("%4d  %s %s", i, cell(person.name, 34), visible.text(person.job_title or "(no title)")))
   end
 end)
 if not ok then
@@ -36,7 +40,7 @@ print("\nPeople you may know, with 20 or more mutual connections:")
 for _, rec in client:each_recommendation{ limit = 30 } do
   local mutual = tonumber((rec.insight or ""):match("(%d+) other mutual"))
   if mutual and mutual >= 20 then
-    print(string.format("  %-34s %s", (rec.name:gsub("\n", " ")), (rec.insight:gsub("\n", " "))))
+    print(string.format("  %s %s", cell(rec.name, 34), visible.text(rec.insight)))
   end
 end
 

@@ -18,6 +18,7 @@ OpenResty.
 dependencies = {
   "lua >= 5.1",
   "lua-cjson >= 2.1.0",
+  "argparse >= 0.7",   -- the linkup command's parser
 }
 -- On Debian curl/curl.h sits in the multiarch include directory, which
 -- LuaRocks 3.8 does not search for headers; the compiler finds it by itself,
@@ -57,6 +58,22 @@ build = {
     ["linkup.sync"] = "lua/linkup/sync.lua",
     ["linkup.changes"] = "lua/linkup/changes.lua",
     ["linkup.invites"] = "lua/linkup/invites.lua",
+    -- the command (bin/linkup)
+    ["linkup.cli.client"] = "lua/linkup/cli/client.lua",
+    ["linkup.cli.commands"] = "lua/linkup/cli/commands.lua",
+    ["linkup.cli.completion"] = "lua/linkup/cli/completion.lua",
+    ["linkup.cli.errors"] = "lua/linkup/cli/errors.lua",
+    ["linkup.cli.export"] = "lua/linkup/cli/export.lua",
+    ["linkup.cli.fields"] = "lua/linkup/cli/fields.lua",
+    ["linkup.cli.main"] = "lua/linkup/cli/main.lua",
+    ["linkup.cli.options"] = "lua/linkup/cli/options.lua",
+    ["linkup.cli.output"] = "lua/linkup/cli/output.lua",
+    ["linkup.cli.progress"] = "lua/linkup/cli/progress.lua",
+    ["linkup.cli.resume"] = "lua/linkup/cli/resume.lua",
+    ["linkup.cli.sink"] = "lua/linkup/cli/sink.lua",
+    ["linkup.cli.visible"] = "lua/linkup/cli/visible.lua",
+    ["linkup.cli.width"] = "lua/linkup/cli/width.lua",
+    ["linkup.cli.width_tables"] = "lua/linkup/cli/width_tables.lua",
   },
   install = {
     bin = { linkup = "bin/linkup" },

@@ -3,7 +3,7 @@
 # is missing; does nothing (and needs no network) when all are present.
 # Extra packages may be named in $LINKUP_EXTRA_PKGS.
 set -e
-PKGS="make gcc clang valgrind pkg-config python3 curl openssl util-linux lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-busted lua-check luarocks \
+PKGS="make gcc clang valgrind pkg-config python3 curl openssl util-linux lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-busted lua-check lua-argparse luarocks \
   lua-sql-sqlite3 sqlite3 \
   luajit2 libluajit2-5.1-dev nginx libnginx-mod-http-lua ${LINKUP_EXTRA_PKGS:-}"
 missing=""
