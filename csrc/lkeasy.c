@@ -13,6 +13,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,27 @@
 /* The largest header block accepted: far above any real API's, small enough
  * that a hostile server cannot make us buffer much. */
 #define LK_MAX_HEAD (256u * 1024u)
+/* The largest max_bytes and timeout a request may ask for; larger asks
+ * (math.huge, 1e300) are clamped to these, so no float-to-integer cast
+ * ever sees a value its type cannot hold. 1e15 bytes is no limit in
+ * practice, yet a size_t on 64 bits and a curl_off_t hold it. */
+#define LK_MAX_BODY_LIMIT 1e15
+#define LK_MAX_TIMEOUT_S 86400.0
 
+/* Sets one easy option and raises, naming it, when libcurl refuses it (a
+ * string past libcurl's 8 MB input limit, out of memory, a feature not
+ * built in). An unchecked failure would leave the previous value in place:
+ * the request would go to the last URL, or without TLS verification. Only
+ * for C functions called from Lua, never from a libcurl callback. */
+#define LK_SETOPT(L, h, opt, val) lk_setopt_ok((L), curl_easy_setopt((h)->easy, opt, val), #opt)
+
+/* Raises "curl_easy_setopt(NAME) failed" unless rc is CURLE_OK. */
+static void lk_setopt_ok(lua_State *L, CURLcode rc, const char *name) {
+  if (rc != CURLE_OK) luaL_error(L, "linkup: curl_easy_setopt(%s) failed: %s", name, curl_easy_strerror(rc));
+}
+
+/* Appends n bytes to m, doubling its capacity; 0 when out of memory. Never
+ * raises: it runs inside libcurl's callbacks. */
 static int mem_add(lk_mem *m, const char *s, size_t n) {
   if (m->len + n > m->cap) {
     size_t cap = m->cap ? m->cap : 4096;
@@ -40,6 +61,7 @@ static int mem_add(lk_mem *m, const char *s, size_t n) {
   return 1;
 }
 
+/* Empties m, and frees its storage if it grew past keep bytes. */
 static void mem_release(lk_mem *m, size_t keep) {
   m->len = 0;
   if (m->cap > keep) {
@@ -65,6 +87,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
+/* libcurl's header callback: one header line (or a status line) at a time. */
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   lk_http *h = (lk_http *)ud;
   size_t n = size * nmemb;
@@ -79,6 +102,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
+/* The open handle at idx, or a raised error. */
 lk_http *lk_http_check(lua_State *L, int idx) {
   lk_http *h = (lk_http *)luaL_checkudata(L, idx, LK_HTTP_MT);
   if (h->easy == NULL) luaL_error(L, "linkup: the client is closed");
@@ -99,6 +123,7 @@ static int http_close(lua_State *L) {
   return 0;
 }
 
+/* h:closed() -> whether close() ran. */
 static int http_closed(lua_State *L) {
   lk_http *h = (lk_http *)luaL_checkudata(L, 1, LK_HTTP_MT);
   lua_pushboolean(L, h->easy == NULL);
@@ -122,37 +147,40 @@ static int http_new(lua_State *L) {
   h->easy = curl_easy_init();
   if (h->easy == NULL) return luaL_error(L, "linkup: curl_easy_init failed");
 
-  curl_easy_setopt(h->easy, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for DNS timeouts */
-  curl_easy_setopt(h->easy, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding built in: gzip, ... */
-  curl_easy_setopt(h->easy, CURLOPT_USERAGENT, ua);
-  curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, h->errbuf);
-  curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, h);
-  curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, h);
-  curl_easy_setopt(h->easy, CURLOPT_PRIVATE, (char *)h);
-  curl_easy_setopt(h->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(h->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  /* Every option is checked (LK_SETOPT): a handle that could not be set up
+   * as asked (no TLS verification, say) must never carry a request. The
+   * userdata already owns the easy handle, so a raise here leaks nothing. */
+  LK_SETOPT(L, h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for DNS timeouts */
+  LK_SETOPT(L, h, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding built in: gzip, ... */
+  LK_SETOPT(L, h, CURLOPT_USERAGENT, ua);
+  LK_SETOPT(L, h, CURLOPT_ERRORBUFFER, h->errbuf);
+  LK_SETOPT(L, h, CURLOPT_WRITEFUNCTION, on_body);
+  LK_SETOPT(L, h, CURLOPT_WRITEDATA, h);
+  LK_SETOPT(L, h, CURLOPT_HEADERFUNCTION, on_header);
+  LK_SETOPT(L, h, CURLOPT_HEADERDATA, h);
+  LK_SETOPT(L, h, CURLOPT_PRIVATE, (char *)h);
+  LK_SETOPT(L, h, CURLOPT_SSL_VERIFYPEER, 1L);
+  LK_SETOPT(L, h, CURLOPT_SSL_VERIFYHOST, 2L);
+  LK_SETOPT(L, h, CURLOPT_TCP_KEEPALIVE, 1L);
   /* Never follow a redirect: x-api-key would go along to wherever it points. */
-  curl_easy_setopt(h->easy, CURLOPT_FOLLOWLOCATION, 0L);
+  LK_SETOPT(L, h, CURLOPT_FOLLOWLOCATION, 0L);
   /* Only HTTP(S): a base_url of file:// or another scheme is refused. */
 #if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  LK_SETOPT(L, h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-  curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  LK_SETOPT(L, h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-  if (ca) curl_easy_setopt(h->easy, CURLOPT_CAINFO, ca);
+  if (ca) LK_SETOPT(L, h, CURLOPT_CAINFO, ca);
   /* Proxies: libcurl reads http_proxy, https_proxy and no_proxy itself. */
   return 1;
 }
 
-/* Seconds (a Lua number) as libcurl milliseconds. Anything not a positive
- * number, or beyond a day, is clamped: a float-to-long cast of 1e300 or inf
- * would be undefined. */
+/* Seconds (a positive Lua number, see req_number) as libcurl milliseconds:
+ * at least 1, and beyond a day clamped to a day, since a float-to-long
+ * cast of 1e300 or inf would be undefined. */
 static long seconds_ms(lua_Number s) {
   if (!(s > 0.001)) return 1;
-  if (s > 86400.0) return 86400L * 1000L;
+  if (s > LK_MAX_TIMEOUT_S) return (long)LK_MAX_TIMEOUT_S * 1000L;
   return (long)(s * 1000.0);
 }
 
@@ -166,12 +194,32 @@ static const char *req_string(lua_State *L, int idx, const char *name, size_t *l
   return s;
 }
 
-static lua_Number req_number(lua_State *L, int idx, const char *name, lua_Number dflt) {
+/* A number field of the request table at idx, dflt when absent. NaN and
+ * numbers below lo raise (the Lua layer never sends them: this is for
+ * callers of h:perform and m:start); huge ones are the caller's to clamp. */
+static lua_Number req_number(lua_State *L, int idx, const char *name, lua_Number dflt, lua_Number lo) {
   lua_Number n;
   lua_getfield(L, idx, name);
-  n = lua_isnil(L, -1) ? dflt : luaL_checknumber(L, -1);
+  if (lua_isnil(L, -1)) {
+    n = dflt;
+  } else if (lua_type(L, -1) != LUA_TNUMBER) {
+    n = 0;
+    luaL_error(L, "linkup: request.%s must be a number", name);
+  } else {
+    n = lua_tonumber(L, -1);
+    if (!(n >= lo)) luaL_error(L, "linkup: request.%s must be a number >= %f, not %f", name, lo, n);
+  }
   lua_pop(L, 1);
   return n;
+}
+
+/* Whether s is an HTTP token (a method): letters, digits and !#$%&'*+-.^_`|~,
+ * so that no method can smuggle a space or a line into the request line. */
+static int is_token(const char *s) {
+  if (*s == '\0') return 0;
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && strchr("!#$%&'*+-.^_`|~", *s) == NULL) return 0;
+  return 1;
 }
 
 void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
@@ -182,10 +230,12 @@ void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
   idx = lua_absindex(L, idx);
   luaL_checktype(L, idx, LUA_TTABLE);
   method = req_string(L, idx, "method", NULL);
+  if (!is_token(method)) luaL_error(L, "linkup: request.method must be an HTTP method name");
   url = req_string(L, idx, "url", NULL);
-  timeout = req_number(L, idx, "timeout", 30);
-  ctimeout = req_number(L, idx, "connect_timeout", timeout);
-  max_bytes = req_number(L, idx, "max_bytes", 16.0 * 1024 * 1024);
+  /* a timeout of 0 would be libcurl's "none": positive only */
+  timeout = req_number(L, idx, "timeout", 30, 1e-300);
+  ctimeout = req_number(L, idx, "connect_timeout", timeout, 1e-300);
+  max_bytes = req_number(L, idx, "max_bytes", 16.0 * 1024 * 1024, 0);
   lua_getfield(L, idx, "body");
   if (!lua_isnil(L, -1)) body = luaL_checklstring(L, -1, &blen);
   lua_pop(L, 1); /* CURLOPT_COPYPOSTFIELDS below: libcurl keeps its own copy */
@@ -194,7 +244,10 @@ void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
   lua_pop(L, 1);
 
   /* Headers: rebuilt per request. The list hangs on the handle so a Lua
-   * error while building it (out of memory) cannot leak it. */
+   * error while building it (out of memory, a bad header) cannot leak it;
+   * libcurl lets go of the old list first, so that it never points at
+   * freed memory should this request be abandoned by a raise below. */
+  LK_SETOPT(L, h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
   curl_slist_free_all(h->headers);
   h->headers = NULL;
   lua_getfield(L, idx, "headers");
@@ -202,8 +255,18 @@ void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
   lua_pushnil(L);
   while (lua_next(L, -2) != 0) {
     struct curl_slist *n;
-    lua_pushvalue(L, -2); /* tostring on a copy: never convert a lua_next key */
-    lua_pushfstring(L, "%s: %s", lua_tostring(L, -1), luaL_checkstring(L, -2));
+    size_t kl, vl;
+    const char *k, *v;
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "linkup: request.headers must map strings to strings");
+    k = lua_tolstring(L, -2, &kl); /* a string already: no conversion of the key */
+    v = lua_tolstring(L, -1, &vl);
+    /* one line each: a CR or LF would start another header (or another
+     * request) of the caller's making, and a NUL would cut it short */
+    if (kl == 0 || strcspn(k, "\r\n:") != kl || strcspn(v, "\r\n") != vl)
+      luaL_error(L, "linkup: request.headers: a name or value holds a line break, a NUL or (name) a colon");
+    lua_pushvalue(L, -2); /* keeps the stack shape the pops below expect */
+    lua_pushfstring(L, "%s: %s", k, v);
     n = curl_slist_append(h->headers, lua_tostring(L, -1));
     if (n == NULL) luaL_error(L, "linkup: out of memory");
     h->headers = n;
@@ -220,28 +283,33 @@ void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
   h->body.len = h->head.len = 0;
   h->too_large = h->oom = 0;
   h->errbuf[0] = '\0';
-  h->max_bytes = (max_bytes >= 1 && max_bytes < 1e15) ? (size_t)max_bytes : (size_t)1e15;
+  /* max_bytes >= 0 here (req_number); a size_t of 32 bits ends lower */
+  if (max_bytes > LK_MAX_BODY_LIMIT) max_bytes = LK_MAX_BODY_LIMIT;
+  if (max_bytes > (lua_Number)(SIZE_MAX / 2)) max_bytes = (lua_Number)(SIZE_MAX / 2);
+  h->max_bytes = (size_t)max_bytes;
 
-  curl_easy_setopt(h->easy, CURLOPT_URL, url);
-  curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers);
-  curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, seconds_ms(timeout));
-  curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT_MS, seconds_ms(ctimeout));
-  curl_easy_setopt(h->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_bytes);
+  /* From here on every option is checked: a raise leaves the handle idle
+   * and set up only in part, which the next request's setup overwrites. */
+  LK_SETOPT(L, h, CURLOPT_URL, url);
+  LK_SETOPT(L, h, CURLOPT_HTTPHEADER, h->headers);
+  LK_SETOPT(L, h, CURLOPT_TIMEOUT_MS, seconds_ms(timeout));
+  LK_SETOPT(L, h, CURLOPT_CONNECTTIMEOUT_MS, seconds_ms(ctimeout));
+  /* 0 would be libcurl's "no limit": a limit of 0 is on_body's alone */
+  LK_SETOPT(L, h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(h->max_bytes ? h->max_bytes : 1));
   /* A request that may change something (a write) goes on a connection of
    * its own that is closed after it: libcurl silently sends a request again
    * when a reused connection dies before any answer, and a write must never
    * travel twice. A new connection is never retried that way. */
-  curl_easy_setopt(h->easy, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
-  curl_easy_setopt(h->easy, CURLOPT_FORBID_REUSE, fresh ? 1L : 0L);
+  LK_SETOPT(L, h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+  LK_SETOPT(L, h, CURLOPT_FORBID_REUSE, fresh ? 1L : 0L);
   if (strcmp(method, "GET") == 0) {
-    curl_easy_setopt(h->easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST, NULL);
+    LK_SETOPT(L, h, CURLOPT_HTTPGET, 1L);
+    LK_SETOPT(L, h, CURLOPT_CUSTOMREQUEST, (char *)NULL);
   } else {
-    curl_easy_setopt(h->easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(h->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-    curl_easy_setopt(h->easy, CURLOPT_COPYPOSTFIELDS, body ? body : "");
-    curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST,
-                     strcmp(method, "POST") == 0 ? NULL : method);
+    LK_SETOPT(L, h, CURLOPT_POST, 1L);
+    LK_SETOPT(L, h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+    LK_SETOPT(L, h, CURLOPT_COPYPOSTFIELDS, body ? body : "");
+    LK_SETOPT(L, h, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") == 0 ? (char *)NULL : method);
   }
 }
 

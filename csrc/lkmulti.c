@@ -67,8 +67,10 @@ static int multi_close(lua_State *L) {
   return 0;
 }
 
+/* multi_new() -> a multi handle with its own connection cache. */
 static int multi_new(lua_State *L) {
   lk_multi *m;
+  CURLMcode mc;
   lua_getfield(L, LUA_REGISTRYINDEX, LK_MULTI_LIVE_KEY);
   if (lua_tonumber(L, -1) >= LK_MULTI_GC_AFTER) lua_gc(L, LUA_GCCOLLECT, 0);
   lua_pop(L, 1);
@@ -77,12 +79,16 @@ static int multi_new(lua_State *L) {
   luaL_setmetatable(L, LK_MULTI_MT);
   m->multi = curl_multi_init();
   if (m->multi == NULL) return luaL_error(L, "linkup: curl_multi_init failed");
+  live_add(L, 1); /* counted as soon as it exists: multi_close uncounts it */
   /* Idle connections kept for reuse. Unset, libcurl keeps 4 per handle
    * attached at that moment, and ours attach one attempt at a time, so a
    * batch's connections would be closed as its last transfers end. The
-   * bound is the most transfers a client runs at once. */
-  curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)LK_MULTI_MAXCONNECTS);
-  live_add(L, 1);
+   * bound is the most transfers a client runs at once. Checked: a multi
+   * that closes its connections after every batch would be a silent
+   * slowdown. The userdata owns the multi, so a raise leaks nothing. */
+  mc = curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)LK_MULTI_MAXCONNECTS);
+  if (mc != CURLM_OK)
+    return luaL_error(L, "linkup: curl_multi_setopt(CURLMOPT_MAXCONNECTS) failed: %s", curl_multi_strerror(mc));
   return 1;
 }
 

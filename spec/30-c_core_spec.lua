@@ -33,3 +33,129 @@ describe("the C core on every Lua", function()
     assert.matches("\231\142\139", all, 1, true)    -- CJK
   end)
 end)
+
+-- Runs a Lua snippet in a child interpreter of the suite's version, on the
+-- suite's build (and, under the asan suite, its preloaded runtimes).
+local function child_cmd(code)
+  return string.format("env LUA_PATH=%s LUA_CPATH=%s %s -e %s", H.q(package.path), H.q(package.cpath),
+    H.q(LUA), H.q(code))
+end
+
+describe("hostile numbers reaching C", function()
+  local server
+  setup(function() server = H.start_server() end)
+  teardown(function() server:stop() end)
+
+  local function req(extra)
+    local r = { method = "GET", url = server.url .. "/_health", headers = { accept = "application/json" } }
+    for k, v in pairs(extra or {}) do r[k] = v end
+    return r
+  end
+
+  it("sleep(math.huge) sleeps (clamped, no spin), and SIGINT ends it at once with 'interrupted'", function()
+    -- (Retry-After: 1e400 reads as math.huge.) The child must still be
+    -- asleep after 0.3 s, then exit within 2 s of the signal.
+    local script = table.concat({
+      child_cmd('require "linkup"; local r = require("linkup.core").sleep(math.huge); print("returned", r)') ..
+        " >$T/out 2>&1 & pid=$!",
+      "sleep 0.3",
+      "kill -0 $pid 2>/dev/null && echo alive-after-0.3s",
+      "t0=$(date +%s%N); kill -INT $pid; wait $pid; rc=$?; t1=$(date +%s%N)",
+      "echo rc=$rc ms=$(( (t1 - t0) / 1000000 ))",
+      "cat $T/out",
+    }, "\n")
+    local out = H.sh("T=$(mktemp -d); " .. script .. "\nrm -rf $T", true)
+    assert.matches("alive%-after%-0%.3s", out)
+    assert.matches("interrupted", out)
+    assert.not_matches("returned", out)
+    assert.not_matches("rc=0", out)
+    local ms = tonumber(out:match("ms=(%d+)"))
+    assert.is_true(ms ~= nil and ms < 2000, out)
+  end)
+
+  it("sleep() of NaN, -inf, 0 or a negative returns at once", function()
+    local t0 = core.now()
+    for _, s in ipairs{ 0 / 0, -math.huge, 0, -1, 1e-300 } do assert.is_true(core.sleep(s)) end
+    assert.is_true(core.now() - t0 < 0.5)
+  end)
+
+  it("timeout, connect_timeout and max_bytes of math.huge or 1e300 are clamped and the request runs", function()
+    local h = core.http_new{ user_agent = "spec" }
+    for _, v in ipairs{ math.huge, 1e300, 2 ^ 63, 9.3e18 } do
+      local status, body = h:perform(req{ timeout = v, connect_timeout = v, max_bytes = v })
+      assert.equal(200, status)
+      assert.matches("ok", body)
+    end
+    h:close()
+  end)
+
+  it("NaN, zero or negative limits raise before any request, naming the field (h:perform and m:start)", function()
+    local h = core.http_new{ user_agent = "spec" }
+    local m = core.multi_new()
+    server:reset()
+    local cases = {
+      { timeout = 0 / 0 }, { timeout = 0 }, { timeout = -1 }, { timeout = -math.huge },
+      { connect_timeout = 0 / 0 }, { connect_timeout = -5 },
+      { max_bytes = 0 / 0 }, { max_bytes = -1 }, { max_bytes = -math.huge },
+      { timeout = "30" },
+    }
+    for _, extra in ipairs(cases) do
+      local field = next(extra)
+      local ok, err = pcall(h.perform, h, req(extra))
+      assert.is_false(ok)
+      assert.matches("request%." .. field, err)
+      ok, err = pcall(m.start, m, h, req(extra))
+      assert.is_false(ok)
+      assert.matches("request%." .. field, err)
+      assert.equal("idle", h:state())
+    end
+    -- the handle still works, and nothing was sent meanwhile
+    assert.equal(200, (h:perform(req())))
+    h:close()
+    m:close()
+  end)
+
+  it("m:wait() of math.huge, NaN or a negative returns with nothing running", function()
+    local m = core.multi_new()
+    for _, s in ipairs{ math.huge, 1e300, 0 / 0, -1, -math.huge } do
+      local ended, running = m:wait(s)
+      assert.equal(0, ended)
+      assert.equal(0, running)
+    end
+    m:close()
+  end)
+
+  it("a failed curl_easy_setopt raises before the transfer, naming the option (never the last URL again)", function()
+    local h = core.http_new{ user_agent = "spec" }
+    server:reset()
+    -- an API path, so that the fake counts it
+    local api = req{ url = server.url .. "/v2/accounts", headers = { ["x-api-key"] = H.API_KEY } }
+    assert.equal(200, (h:perform(api)))
+    -- libcurl refuses strings over 8 MB (CURL_MAX_INPUT_LENGTH): unchecked,
+    -- the handle kept the previous URL and sent the request there again
+    api.url = server.url .. "/v2/accounts?" .. string.rep("a", 9 * 1000 * 1000)
+    local ok, err = pcall(h.perform, h, api)
+    assert.is_false(ok)
+    assert.matches("CURLOPT_URL", err)
+    assert.equal(1, server:stats().requests)
+    ok, err = pcall(core.http_new, { user_agent = string.rep("u", 9 * 1000 * 1000) })
+    assert.is_false(ok)
+    assert.matches("CURLOPT_USERAGENT", err)
+    h:close()
+  end)
+
+  it("a method or header that would break the request line raises before anything is sent", function()
+    local h = core.http_new{ user_agent = "spec" }
+    for _, r in ipairs{
+      req{ method = "GET /x HTTP/1.1\r\nX: y" }, req{ method = "" }, req{ method = "G T" },
+      req{ headers = { ["x-a"] = "1\r\nx-b: 2" } }, req{ headers = { ["x-a"] = "1\0002" } },
+      req{ headers = { ["x\na"] = "1" } }, req{ headers = { ["x-a"] = 5 } }, req{ headers = { ["x:a"] = "1" } },
+      req{ headers = { [""] = "1" } },
+    } do
+      local ok, err = pcall(h.perform, h, r)
+      assert.is_false(ok)
+      assert.matches("request", err)
+    end
+    h:close()
+  end)
+end)
