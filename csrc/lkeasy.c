@@ -23,7 +23,9 @@
  * not pin its memory for the client's lifetime. */
 #define LK_KEEP_BUFFER (1u << 20)
 /* The largest header block accepted: far above any real API's, small enough
- * that a hostile server cannot make us buffer much. */
+ * that a hostile server cannot make us buffer much. libcurl has its own
+ * bound on one header line (CURL_MAX_HTTP_HEADER, 100 KB), which it reports
+ * as CURLE_OUT_OF_MEMORY ("Avoided giant realloc"); see lk_http_finish. */
 #define LK_MAX_HEAD (256u * 1024u)
 /* The largest max_bytes and timeout a request may ask for; larger asks
  * (math.huge, 1e300) are clamped to these, so no float-to-integer cast
@@ -87,14 +89,25 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-/* libcurl's header callback: one header line (or a status line) at a time. */
+/* libcurl's header callback: one header line (or a status line) at a time.
+ * A block is whole only once its blank line came: libcurl reports a
+ * connection closed in the middle of the headers as a success with no body,
+ * so head_done is what tells a cut response from an empty one. */
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   lk_http *h = (lk_http *)ud;
   size_t n = size * nmemb;
   /* A status line starts a new response (after a 100 Continue, say): keep
    * only the headers of the last one. */
-  if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) h->head.len = 0;
-  if (h->head.len + n > LK_MAX_HEAD) return 0; /* absurd header block */
+  if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+    h->head.len = 0;
+    h->head_done = 0;
+  } else if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n')) {
+    h->head_done = 1;
+  }
+  if (h->head.len + n > LK_MAX_HEAD) { /* absurd header block */
+    h->head_too_large = 1;
+    return 0;
+  }
   if (!mem_add(&h->head, ptr, n)) {
     h->oom = 1;
     return 0;
@@ -281,7 +294,7 @@ void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
   }
 
   h->body.len = h->head.len = 0;
-  h->too_large = h->oom = 0;
+  h->too_large = h->oom = h->head_done = h->head_too_large = 0;
   h->errbuf[0] = '\0';
   /* max_bytes >= 0 here (req_number); a size_t of 32 bits ends lower */
   if (max_bytes > LK_MAX_BODY_LIMIT) max_bytes = LK_MAX_BODY_LIMIT;
@@ -363,6 +376,19 @@ static int maybe_sent(lk_http *h, long status) {
   return pre > 0 || reqsize > 0;
 }
 
+/* Whether rc is libcurl refusing one header line over its own bound
+ * (CURL_MAX_HTTP_HEADER): it says CURLE_OUT_OF_MEMORY, with nothing in the
+ * error buffer, while the header block is unfinished after a status line.
+ * A true allocation failure at that very point would read the same; it is
+ * then reported as too large, not retried, which is also safe. libcurl 8.6
+ * and later names it CURLE_TOO_LARGE. */
+static int giant_header(lk_http *h, CURLcode rc, long status) {
+#if LIBCURL_VERSION_NUM >= 0x080600
+  if (rc == CURLE_TOO_LARGE && !h->too_large) return 1;
+#endif
+  return rc == CURLE_OUT_OF_MEMORY && !h->oom && status > 0 && !h->head_done;
+}
+
 /* Pushes the outcome of a finished transfer:
  *   status, body, headers                  on any HTTP response
  *   nil, message, kind, status|nil, sent   when none came whole (kind:
@@ -370,12 +396,25 @@ static int maybe_sent(lk_http *h, long status) {
  *                                          sent: whether the request may
  *                                          have gone out)
  * which is the transport convention of API.md plus the extras, and returns
- * the number of values pushed. */
+ * the number of values pushed. Kinds: a response cut anywhere (in its
+ * status line, headers or body) is "network", which the driver retries;
+ * a header block or body over its bound is "too_large", which it does not
+ * (the same server would send the same again). */
 int lk_http_finish(lua_State *L, lk_http *h, CURLcode rc) {
   long status = 0;
   int n;
   curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
-  if (rc == CURLE_OK) {
+  if (rc == CURLE_OK && !h->head_done) {
+    /* libcurl calls a close before the blank line a success: "HTTP/1.1 200
+     * OK\r\nContent-Le" would read as a 200 with an empty body */
+    lua_pushnil(L);
+    lua_pushliteral(L, "response cut short in its headers (the connection closed before they ended)");
+    lua_pushliteral(L, "network");
+    if (status > 0) lua_pushinteger(L, status);
+    else lua_pushnil(L);
+    lua_pushboolean(L, 1);
+    n = 5;
+  } else if (rc == CURLE_OK) {
     lua_pushinteger(L, status);
     lua_pushlstring(L, h->body.data ? h->body.data : "", h->body.len);
     push_headers(L, &h->head);
@@ -386,6 +425,9 @@ int lk_http_finish(lua_State *L, lk_http *h, CURLcode rc) {
     if (h->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
       kind = "too_large";
       msg = "response body exceeds max_response_bytes";
+    } else if (h->head_too_large || giant_header(h, rc, status)) {
+      kind = "too_large";
+      msg = "response headers too large";
     } else if (h->oom) {
       msg = "out of memory reading the response";
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {

@@ -159,3 +159,117 @@ describe("hostile numbers reaching C", function()
     h:close()
   end)
 end)
+
+-- spec/fake/raw_http.py: canned byte streams, cut or swollen.
+local function start_raw()
+  local portfile = os.tmpname()
+  os.remove(portfile)
+  local pid = H.sh(string.format("python3 spec/fake/raw_http.py --port-file %s --max-lifetime 300 >/dev/null 2>&1 & echo $!",
+    portfile)):match("%d+")
+  local port
+  for _ = 1, 200 do
+    local f = io.open(portfile, "r")
+    if f then
+      port = tonumber(f:read("*a"))
+      f:close()
+      if port then break end
+    end
+    H.sleep(0.05)
+  end
+  os.remove(portfile)
+  assert(port, "raw_http.py did not start")
+  local url = "http://127.0.0.1:" .. port
+  local raw = { url = url }
+  function raw.stop() H.sh("kill " .. pid .. " 2>/dev/null") end
+  function raw.count() return tonumber((H.sh("curl -sS --max-time 10 " .. H.q(url .. "/_count")))) end
+  return raw
+end
+
+describe("responses cut or swollen (spec/fake/raw_http.py)", function()
+  local raw, h
+  setup(function()
+    raw = start_raw()
+    h = core.http_new{ user_agent = "spec" }
+  end)
+  teardown(function()
+    h:close()
+    raw.stop()
+  end)
+
+  local function perform(path, max_bytes)
+    return h:perform{ method = "GET", url = raw.url .. path, headers = {}, max_bytes = max_bytes or 2000 }
+  end
+
+  it("answers a whole response as usual (the server works)", function()
+    local status, body = perform("/ok")
+    assert.equal(200, status)
+    assert.equal("{}", body)
+    status, body = perform("/no-length")
+    assert.equal(200, status)
+    assert.equal('{"a": 1}', body)
+  end)
+
+  it("a response cut in its status line, headers or body is a network error, never a 200", function()
+    for _, path in ipairs{ "/cut-status", "/cut-after-status", "/cut-headers", "/cut-before-blank",
+                           "/cut-body", "/cut-chunked" } do
+      local status, msg, kind, _, sent = perform(path)
+      assert.is_nil(status, path .. " read as a response")
+      assert.equal("network", kind, path)
+      assert.is_string(msg)
+      assert.is_true(sent, path)
+    end
+    local _, msg = perform("/cut-headers")
+    assert.matches("cut short in its headers", msg)
+  end)
+
+  it("a header line over libcurl's 100 KB or a header block over 256 KB is too_large, not out of memory", function()
+    for _, path in ipairs{ "/giant-line", "/giant-line?n=150000", "/giant-block", "/giant-block?n=270000" } do
+      local status, msg, kind = perform(path)
+      assert.is_nil(status, path)
+      assert.equal("too_large", kind, path)
+      assert.matches("response headers too large", msg)
+      assert.not_matches("memory", msg)
+    end
+    -- under the bounds: answered
+    assert.equal(200, (perform("/giant-line?n=90000")))
+    assert.equal(200, (perform("/giant-block?n=250000")))
+  end)
+
+  it("a body over max_bytes stays too_large, with or without Content-Length", function()
+    assert.equal(200, (perform("/big-body?n=2000")))
+    for _, path in ipairs{ "/big-body?n=5000", "/big-body-nolen?n=5000" } do
+      local status, msg, kind = perform(path)
+      assert.is_nil(status)
+      assert.equal("too_large", kind)
+      assert.matches("max_response_bytes", msg)
+    end
+  end)
+
+  it("through a client: cut responses are retried, swollen ones are not", function()
+    local function call(path, opts)
+      local o = { base_url = raw.url .. path, max_retries = 2 }
+      for k, v in pairs(opts or {}) do o[k] = v end
+      local c = H.client({ url = raw.url .. path }, o)
+      local before = raw.count()
+      local data, err = c:connections{ count = 5 }
+      c:close()
+      return data, H.keep(err), raw.count() - before
+    end
+    for _, path in ipairs{ "/cut-headers", "/cut-after-status", "/cut-body" } do
+      local data, err, sent = call(path)
+      assert.is_nil(data)
+      assert.equal("network", err.kind, path)
+      assert.is_true(err.retryable, path)
+      assert.equal(3, err.attempts, path)
+      assert.equal(3, sent, path)
+    end
+    for _, case in ipairs{ { "/giant-line" }, { "/giant-block" },
+                           { "/big-body", { max_response_bytes = 1024 } } } do
+      local data, err, sent = call(case[1], case[2])
+      assert.is_nil(data)
+      assert.is_false(err.retryable, case[1])
+      assert.equal(1, err.attempts, case[1])
+      assert.equal(1, sent, case[1])
+    end
+  end)
+end)
