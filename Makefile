@@ -39,7 +39,8 @@ LDFLAGS     ?=
 LIBFLAG     ?= -shared
 
 BUILD       ?= build/$(LUA_VERSION)
-SRCS         = csrc/linkup.c csrc/lkeasy.c csrc/lkmulti.c csrc/lktime.c csrc/lkjson.c csrc/lkhash.c csrc/lkrand.c
+SRCS         = csrc/linkup.c csrc/lkeasy.c csrc/lkmulti.c csrc/lktime.c csrc/lkjson.c csrc/lkbigint.c \
+               csrc/lkhash.c csrc/lkrand.c
 HDRS         = csrc/linkup.h csrc/compat.h csrc/lkeasy.h
 LUA_SRCS     = $(wildcard lua/linkup/*.lua)
 

@@ -44,6 +44,7 @@ LINKUP_EXPORT int luaopen_linkup(lua_State *L) {
   lk_json_init(L);
   lk_hash_init(L);
   lk_rand_init(L);
+  lk_bigint_init(L);
 
   /* package.loaded["linkup.core"] = core */
   lua_getglobal(L, "package");

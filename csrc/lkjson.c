@@ -2,7 +2,8 @@
  *
  * Decoding is lua-cjson's decoder, called from C on a private instance made
  * with cjson.new(), so the user's own cjson settings are never read or
- * changed. After decoding, one walk over the result:
+ * changed. Before it, lkbigint.c quotes bare integers beyond 2^53 so that
+ * they come back as exact strings. After decoding, one walk over the result:
  *   - whole numbers become Lua integers (5.3+): Debian's lua-cjson 2.1.0
  *     decodes every number as a float;
  *   - JSON null as a field of an object is removed (the field reads as nil);
@@ -79,10 +80,13 @@ static void normalize(lua_State *L, int idx, int depth) {
 }
 
 /* Runs under lua_pcall: cjson raises on bad input, and so may the walk
- * (out of stack). Arg 1: the body; upvalue 1: cjson decode. */
+ * (out of stack) and any allocation (out of memory). Arg 1: the body;
+ * upvalue 1: cjson decode. */
 static int decode_protected(lua_State *L) {
+  size_t len;
+  const char *s = lua_tolstring(L, 1, &len);
   lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, 1);
+  if (!lk_bigint_quote(L, s, len)) lua_pushvalue(L, 1);
   lua_call(L, 1, 1);
   if (lua_type(L, -1) == LUA_TTABLE) normalize(L, -1, 1);
   return 1;

@@ -30,7 +30,7 @@ build = {
   modules = {
     linkup = {
       sources = { "csrc/linkup.c", "csrc/lkeasy.c", "csrc/lkmulti.c", "csrc/lktime.c", "csrc/lkjson.c",
-                  "csrc/lkhash.c", "csrc/lkrand.c" },
+                  "csrc/lkbigint.c", "csrc/lkhash.c", "csrc/lkrand.c" },
       libraries = { "curl" },
       incdirs = { "$(CURL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)" },

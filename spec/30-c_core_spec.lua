@@ -273,3 +273,167 @@ describe("responses cut or swollen (spec/fake/raw_http.py)", function()
     end
   end)
 end)
+
+describe("big integers stay exact (lkbigint.c, before cjson)", function()
+  local TWO53 = "9007199254740992"
+
+  it("quotes bare integers beyond 2^53, both signs; keeps 2^53 and below as numbers", function()
+    local t = assert(core.decode("[7331558767219683329, -7331558767219683329, " .. TWO53 .. ", -" .. TWO53 ..
+      ", 9007199254740993, -9007199254740993, 1152921504606846976, 123456789012345, 0, -1, " ..
+      "18446744073709551616, 123456789012345678901234567890]"))
+    assert.same("7331558767219683329", t[1])          -- a double reads ...328
+    assert.same("-7331558767219683329", t[2])
+    assert.equal(9007199254740992, t[3])
+    assert.equal(-9007199254740992, t[4])
+    assert.same("9007199254740993", t[5])
+    assert.same("-9007199254740993", t[6])
+    assert.same("1152921504606846976", t[7])           -- 2^60: a double holds it, a string all the same
+    assert.equal(123456789012345, t[8])
+    assert.equal(0, t[9])
+    assert.equal(-1, t[10])
+    assert.same("18446744073709551616", t[11])
+    assert.same("123456789012345678901234567890", t[12])
+    if math.type then
+      assert.equal("integer", math.type(t[3]))
+      assert.equal("integer", math.type(t[8]))
+    end
+  end)
+
+  it("leaves numbers with a fraction or an exponent as numbers", function()
+    local t = assert(core.decode('{"a": 7331558767219683329.5, "b": 7331558767219683329e2, "c": 1e17, ' ..
+      '"d": -12345678901234567890E-3, "e": 1.5e+300}'))
+    for _, k in ipairs{ "a", "b", "c", "d", "e" } do assert.equal("number", type(t[k]), k) end
+  end)
+
+  it("never touches digits inside strings, whatever the escapes", function()
+    local text = '{"a": "7331558767219683329", "b": "x\\"7331558767219683329", "c": "\\\\", ' ..
+      '"d": 7331558767219683329, "e": "\\\\\\"12345678901234567890\\\\", "f": "urn:li:fsd_invitation:7331558767219683329", ' ..
+      '"g": "\\u00e9 9999999999999999999"}'
+    local t = assert(core.decode(text))
+    assert.equal("7331558767219683329", t.a)
+    assert.equal('x"7331558767219683329', t.b)
+    assert.equal("\\", t.c)
+    assert.equal("7331558767219683329", t.d)
+    assert.equal('\\"12345678901234567890\\', t.e)
+    assert.equal("urn:li:fsd_invitation:7331558767219683329", t.f)
+    assert.equal("\195\169 9999999999999999999", t.g)
+  end)
+
+  it("finds a long digit run at every alignment (the fast path's probe)", function()
+    for pad = 0, 40 do
+      for _, digits in ipairs{ "9007199254740993", "12345678901234567", "7331558767219683329" } do
+        local t = assert(core.decode(string.rep(" ", pad) .. "[" .. digits .. "]"))
+        assert.equal(digits, t[1], "pad " .. pad)
+      end
+      local t = assert(core.decode(string.rep(" ", pad) .. "[" .. TWO53 .. "]"))
+      assert.equal(9007199254740992, t[1])
+    end
+  end)
+
+  it("copies nothing when there is nothing to quote, and bad JSON stays bad", function()
+    local s = '{"a": 123456789012345, "b": "12345678901234567890"}'
+    assert.equal(s, core._quote_bigints(s))
+    for _, bad in ipairs{ "[00000000000000000000012]", "[-]", "[7331558767219683329", '["7331558767219683329]',
+                          "[1e]", "[--7331558767219683329]" } do
+      local v, err = core.decode(bad)
+      assert.is_nil(v, bad)
+      assert.is_string(err)
+    end
+  end)
+
+  it("agrees with the rule on random documents (strings, escapes, signs, fractions, exponents)", function()
+    math.randomseed(20261123)
+    local function digits(n)
+      local t = { tostring(math.random(1, 9)) }
+      for i = 2, n do t[i] = tostring(math.random(0, 9)) end
+      return table.concat(t)
+    end
+    local function beyond(d)
+      return #d > #TWO53 or (#d == #TWO53 and d > TWO53)
+    end
+    for _ = 1, 300 do
+      local parts, want = {}, {}
+      for i = 1, math.random(1, 12) do
+        local r = math.random(1, 5)
+        local text, expect
+        if r == 1 or r == 2 then                      -- a bare integer
+          local d = digits(math.random(1, 24))
+          local neg = math.random(2) == 1 and "-" or ""
+          text = neg .. d
+          if beyond(d) then expect = neg .. d else expect = tonumber(neg .. d) end
+        elseif r == 3 then                            -- a number with a fraction or exponent
+          local d = digits(math.random(1, 22))
+          text = d .. (math.random(2) == 1 and ("." .. digits(3)) or ("e" .. math.random(0, 5)))
+          expect = tonumber(text)
+        else                                          -- a string of digits, quotes, backslashes
+          local bits, val = {}, {}
+          for j = 1, math.random(1, 6) do
+            local k = math.random(1, 4)
+            if k == 1 then bits[j], val[j] = '\\"', '"'
+            elseif k == 2 then bits[j], val[j] = "\\\\", "\\"
+            else local d = digits(math.random(1, 22)); bits[j], val[j] = d, d end
+          end
+          text, expect = '"' .. table.concat(bits) .. '"', table.concat(val)
+        end
+        parts[i], want[i] = text, expect
+      end
+      local doc = "[" .. table.concat(parts, ", ") .. "]"
+      local got = assert(core.decode(doc))
+      for i = 1, #want do
+        assert.equal(type(want[i]), type(got[i]), doc)
+        if type(want[i]) == "string" then assert.equal(want[i], got[i], doc)
+        else assert.is_true(got[i] == want[i] or math.abs(got[i] - want[i]) <= math.abs(want[i]) * 1e-15, doc) end
+      end
+    end
+  end)
+
+  it("v1 invitations from the fake (bigint lie): every invitation_id is its exact digits", function()
+    local server = H.start_server()
+    server:config{ lie = { bigint = true } }
+    local h = core.http_new{ user_agent = "spec" }
+    local status, body = h:perform{ method = "POST", url = server.url .. "/v1/network/invitations",
+      headers = { ["x-api-key"] = H.API_KEY, ["content-type"] = "application/json" },
+      body = '{"login_token": "' .. H.TOKEN .. '", "total_results": 20}' }
+    h:close()
+    server:stop()
+    assert.equal(200, status)
+    local raw = {}
+    for d in body:gmatch('"invitation_id": (%-?%d+)') do raw[#raw + 1] = d end
+    assert.is_true(#raw >= 10)
+    local doc = assert(core.decode(body))
+    local items = doc.data.invitations
+    assert.equal(#raw, #items)
+    local rounds_wrong = 0
+    for i, it in ipairs(items) do
+      assert.equal("string", type(it.invitation_id))
+      assert.equal(raw[i], it.invitation_id)
+      assert.equal("urn:li:fsd_invitation:" .. raw[i], it.entity_urn)
+      if string.format("%.0f", tonumber(raw[i])) ~= raw[i] then rounds_wrong = rounds_wrong + 1 end
+    end
+    assert.is_true(rounds_wrong > 0, "the lie should include ids a double cannot hold")
+  end)
+
+  it("through a plain transport function: a client's data carries the exact digits", function()
+    local server = H.start_server()
+    local http = core.http_new{ user_agent = "spec" }
+    local ids = { "7331558767219683329", "-7453486530700017665", "9007199254740993" }
+    local n = 0
+    local c = H.linkup.new{ api_key = H.API_KEY, account_id = H.ACCOUNT, base_url = server.url, rate_limit = false,
+      transport = function(req)
+        local status, body, headers = http:perform(req)
+        -- every connection gains a bare big integer
+        body = body:gsub('"name":', function()
+          n = n + 1
+          return '"member_id": ' .. ids[(n - 1) % #ids + 1] .. ', "name":'
+        end)
+        return status, body, headers
+      end }
+    local data = assert(c:connections{ count = 6 })
+    c:close()
+    http:close()
+    server:stop()
+    assert.equal(6, #data.connections)
+    for i, p in ipairs(data.connections) do assert.equal(ids[(i - 1) % #ids + 1], p.member_id) end
+    if math.type then assert.equal("integer", math.type(data.total_available_results)) end
+  end)
+end)
