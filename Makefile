@@ -44,7 +44,7 @@ SRCS         = csrc/linkup.c csrc/lkeasy.c csrc/lkmulti.c csrc/lktime.c csrc/lkj
 HDRS         = csrc/linkup.h csrc/compat.h csrc/lkeasy.h
 LUA_SRCS     = $(wildcard lua/linkup/*.lua)
 
-.PHONY: all clean install uninstall deps test demo bench fuzz fuzz-build check-symbols
+.PHONY: all clean install uninstall deps test demo bench fuzz fuzz-build check-symbols oom-test
 
 all: $(BUILD)/linkup.so
 
@@ -104,6 +104,19 @@ $(FUZZ_BIN): fuzz/fuzz_response.c $(SRCS) $(HDRS)
 fuzz: deps $(FUZZ_BIN)
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -max_len=65536 -detect_leaks=0 \
 	  build/fuzz/corpus fuzz/corpus
+
+# core.decode under an allocator that runs out at every point in turn
+# (fuzz/oom_decode.c; Lua 5.4, ASan + UBSan): a memory error must be
+# raised, never returned as a decode error. spec/30 runs it.
+OOM_BIN = build/oom/oom_decode
+
+$(OOM_BIN): fuzz/oom_decode.c $(SRCS) $(HDRS)
+	@mkdir -p build/oom
+	$(CC) -std=c99 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  $(WARNFLAGS) -I/usr/include/lua5.4 $(CURL_CFLAGS) -o $@ fuzz/oom_decode.c $(SRCS) -llua5.4 $(CURL_LIBS)
+
+oom-test: $(OOM_BIN)
+	ASAN_OPTIONS=detect_leaks=0 $(OOM_BIN)
 
 clean:
 	rm -rf build

@@ -92,9 +92,13 @@ static int decode_protected(lua_State *L) {
   return 1;
 }
 
-/* decode(body) -> value | nil, message. Never raises for bad JSON. */
+/* decode(body) -> value | nil, message. Never raises for bad JSON; raises
+ * again whatever else went wrong inside (out of memory above all): that is
+ * the interpreter's trouble, not the body's, and a caller that took it for
+ * a decode error would retry or report the wrong thing. */
 static int lk_decode(lua_State *L) {
   size_t len;
+  int rc;
   luaL_checklstring(L, 1, &len);
   if (len == 0) {
     lua_pushnil(L);
@@ -104,7 +108,13 @@ static int lk_decode(lua_State *L) {
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushcclosure(L, decode_protected, 1);
   lua_pushvalue(L, 1);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+  rc = lua_pcall(L, 1, 1, 0);
+  if (rc != LUA_OK && rc != LUA_ERRRUN) {
+    /* LUA_ERRMEM (and 5.2/5.3's LUA_ERRGCMM): the same error object goes
+     * on up. lua_error needs no allocation, so it cannot fail in turn. */
+    return lua_error(L);
+  }
+  if (rc != LUA_OK) {
     lua_pushnil(L);
     lua_insert(L, -2); /* nil, message */
     if (lua_type(L, -1) != LUA_TSTRING) {

@@ -437,3 +437,13 @@ describe("big integers stay exact (lkbigint.c, before cjson)", function()
     if math.type then assert.equal("integer", math.type(data.total_available_results)) end
   end)
 end)
+
+describe("out of memory in decode (fuzz/oom_decode.c)", function()
+  if (os.getenv("LINKUP_SUITE") or "lua5.4") ~= "lua5.4" then return end
+  it("raises a memory error at every allocation that fails, never returns it as a decode error", function()
+    local out, ok = H.sh("make -s oom-test 2>&1")
+    assert.is_true(ok, out)
+    assert.matches("failure points", out)
+    print("  " .. out:gsub("\n$", ""):gsub("\n", "\n  "))
+  end)
+end)
