@@ -33,7 +33,9 @@ CURL_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS   ?= $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 CFLAGS      ?= -O2 -g
 WARNFLAGS   ?= -Wall -Wextra -Werror
-MODFLAGS     = -std=c99 -fPIC -fvisibility=hidden
+# -pthread: pthread_once guards curl_global_init (linkup.c); with glibc
+# 2.34+ it adds no library, elsewhere it links libpthread. Never liblua.
+MODFLAGS     = -std=c99 -fPIC -fvisibility=hidden -pthread
 LDFLAGS     ?=
 # Never -llua: the interpreter that loads the module provides the Lua API.
 LIBFLAG     ?= -shared

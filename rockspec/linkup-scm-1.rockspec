@@ -31,7 +31,7 @@ build = {
     linkup = {
       sources = { "csrc/linkup.c", "csrc/lkeasy.c", "csrc/lkmulti.c", "csrc/lktime.c", "csrc/lkjson.c",
                   "csrc/lkbigint.c", "csrc/lkhash.c", "csrc/lkrand.c" },
-      libraries = { "curl" },
+      libraries = { "curl", "pthread" },  -- pthread_once (csrc/linkup.c)
       incdirs = { "$(CURL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)" },
     },

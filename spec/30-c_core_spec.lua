@@ -447,3 +447,27 @@ describe("out of memory in decode (fuzz/oom_decode.c)", function()
     print("  " .. out:gsub("\n$", ""):gsub("\n", "\n  "))
   end)
 end)
+
+describe("two threads loading linkup at once (ThreadSanitizer)", function()
+  if (os.getenv("LINKUP_SUITE") or "lua5.4") ~= "lua5.4" then return end
+  it("runs curl_global_init once, with no data race (spec/c/two_states.c, gcc -fsanitize=thread)", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    local script = table.concat({
+      "set -e",
+      "mkdir -p " .. dir,
+      -- the module under TSan, and the program: two threads, a state each
+      "make -s BUILD=" .. dir .. "/tsan CFLAGS='-O1 -g -fsanitize=thread' LDFLAGS=-fsanitize=thread",
+      "gcc -std=c99 -Wall -Wextra -Werror -O1 -g -fsanitize=thread spec/c/two_states.c -o " .. dir ..
+        "/two -I/usr/include/lua5.4 -llua5.4 -pthread -ldl",
+      "TSAN_OPTIONS='halt_on_error=1 exitcode=66' " .. dir ..
+        "/two '" .. dir .. "/tsan/?.so;/usr/lib/x86_64-linux-gnu/lua/5.4/?.so' 100 2>&1",
+    }, "\n")
+    local out, ok = H.sh(script)
+    H.sh("rm -rf " .. dir)
+    assert.is_true(ok, out)
+    assert.not_matches("ThreadSanitizer", out)
+    assert.matches("100 rounds of two states loading linkup at once, 0 failures", out)
+    print("  " .. out:gsub("\n$", "") .. " (ThreadSanitizer: no report)")
+  end)
+end)
