@@ -471,3 +471,32 @@ describe("two threads loading linkup at once (ThreadSanitizer)", function()
     print("  " .. out:gsub("\n$", "") .. " (ThreadSanitizer: no report)")
   end)
 end)
+
+describe("descriptors of clients dropped without close()", function()
+  local server
+  setup(function() server = H.start_server("--quiet-log") end)
+  teardown(function() server:stop() end)
+
+  it("2,000 requests on new dropped clients under ulimit -n 256: no failure, at most 64 descriptors", function()
+    -- about 3 descriptors per uncollected client (its connection, the
+    -- multi's wakeup pair) and a full collection once 16 are alive
+    -- (LK_MULTI_GC_AFTER): 6 + 16 * 3 = 54 at most, measured 50 to 53
+    local out = H.sh(string.format("ulimit -n 256 && env LUA_PATH=%s LUA_CPATH=%s %s spec/fd_child.lua %s %s 2000 2>&1",
+      H.q(package.path), H.q(package.cpath), H.q(LUA), H.q(server.url), H.q(H.API_KEY)), true)
+    print("  " .. LUA .. ": " .. out:gsub("\n$", ""))
+    assert.matches("failures 0,", out)
+    local most = tonumber(out:match("(%d+) at most"))
+    assert.is_true(most ~= nil and most <= 64, out)
+  end)
+
+  it("a program that keeps many clients open does not pay a full collection for each new one", function()
+    local reg = debug.getregistry()
+    local kept = {}
+    for i = 1, 40 do kept[i] = H.linkup.new{ api_key = H.API_KEY, base_url = server.url, account_id = "a",
+                                               rate_limit = false } end
+    -- the threshold moved up past the live count: the next new client
+    -- (41st) runs no collection
+    assert.is_true(reg["linkup.multi.gc_at"] > 32, tostring(reg["linkup.multi.gc_at"]))
+    for _, c in ipairs(kept) do c:close() end
+  end)
+end)
