@@ -9,15 +9,24 @@
  * string, exact, in every response, whether or not a double happens to
  * hold it. Integers within +-2^53 and numbers with a fraction or an
  * exponent are left alone, and nothing inside a JSON string is touched.
+ * Only values are quoted: a bare number where an object's key belongs is
+ * left, so that text cjson refuses stays refused ({1234567890123456789: 1}
+ * would otherwise turn valid).
  *
  * Cost: most bodies hold no run of 16 digits (2^53 has 16; 15 digits are
  * below 10^15 < 2^53), and a probe of every 16th byte proves it without
  * copying anything. Otherwise one scan, which copies only when a literal
  * is to be quoted.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "linkup.h"
+
+/* Containers tracked for the key rule: cjson refuses deeper text (its
+ * decode_max_depth is LK_JSON_MAX_DEPTH, 64, in lkjson.c), so past this
+ * nothing is quoted and the decoder says what is wrong. */
+#define LK_BIGINT_MAX_DEPTH 64
 
 /* 2^53, the largest magnitude below which a double holds every integer. */
 static const char two_53[] = "9007199254740992";
@@ -78,12 +87,32 @@ int lk_bigint_quote(lua_State *L, const char *s, size_t len) {
   luaL_Buffer b;
   size_t i = 0, flushed = 0;
   int copying = 0;
+  /* The open containers, innermost in bit 0 (1: an object), their count,
+   * and the last byte outside strings and blanks: a number right after '{',
+   * or after ',' in an object, stands where a key belongs. */
+  uint64_t objects = 0;
+  int depth = 0;
+  char prev = 0;
   if (!has_long_digit_run(s, len)) return 0;
   while (i < len) {
     char c = s[i];
     if (c == '"') {
       i = string_end(s, len, i);
+      prev = '"';
+    } else if (c == '{' || c == '[') {
+      if (depth < LK_BIGINT_MAX_DEPTH) objects = (objects << 1) | (c == '{');
+      depth++;
+      prev = c;
+      i++;
+    } else if (c == '}' || c == ']') {
+      if (depth > 0 && depth <= LK_BIGINT_MAX_DEPTH) objects >>= 1;
+      if (depth > 0) depth--;
+      prev = c;
+      i++;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      i++;
     } else if (c == '-' || is_digit(c)) {
+      int value = depth <= LK_BIGINT_MAX_DEPTH && prev != '{' && !(prev == ',' && (objects & 1));
       size_t start = i, d, n;
       if (c == '-') i++;
       d = i;
@@ -95,7 +124,7 @@ int lk_bigint_quote(lua_State *L, const char *s, size_t len) {
         while (i < len && (is_digit(s[i]) || s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
                            s[i] == '+' || s[i] == '-'))
           i++;
-      } else if (n > 15 && s[d] != '0' && beyond_2_53(s + d, n)) {
+      } else if (value && n > 15 && s[d] != '0' && beyond_2_53(s + d, n)) {
         if (!copying) {
           /* Sized once: a quoted literal has 16 digits or more and gains
            * 2 bytes, so the copy is at most len + len / 8 long. */
@@ -112,7 +141,9 @@ int lk_bigint_quote(lua_State *L, const char *s, size_t len) {
         luaL_addchar(&b, '"');
         flushed = i;
       }
+      prev = '0';
     } else {
+      prev = c;
       i++;
     }
   }

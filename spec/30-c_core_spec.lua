@@ -330,6 +330,25 @@ describe("big integers stay exact (lkbigint.c, before cjson)", function()
     end
   end)
 
+  it("quotes values only: a bare number where a key belongs stays refused", function()
+    for _, bad in ipairs{ "{12345678901234567890: 1}", '{"a": 1, 12345678901234567890: 1}',
+                          '[{"a": {}, 12345678901234567890: 2}]' } do
+      local v, err = core.decode(bad)
+      assert.is_nil(v, bad)
+      assert.matches("key", err)
+    end
+    local t = assert(core.decode('[{}, 12345678901234567890, {"a": {}, "b": 12345678901234567890, ' ..
+      '"c": [12345678901234567890]}]'))
+    assert.equal("12345678901234567890", t[2])
+    assert.equal("12345678901234567890", t[3].b)
+    assert.equal("12345678901234567890", t[3].c[1])
+    -- 64 levels (cjson's limit here) are quoted; 65 are refused as before
+    t = assert(core.decode(string.rep("[", 64) .. "12345678901234567890" .. string.rep("]", 64)))
+    for _ = 1, 63 do t = t[1] end
+    assert.equal("12345678901234567890", t[1])
+    assert.is_nil((core.decode(string.rep("[", 65) .. "12345678901234567890" .. string.rep("]", 65))))
+  end)
+
   it("copies nothing when there is nothing to quote, and bad JSON stays bad", function()
     local s = '{"a": 123456789012345, "b": "12345678901234567890"}'
     assert.equal(s, core._quote_bigints(s))
