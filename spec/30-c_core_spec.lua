@@ -519,3 +519,27 @@ describe("descriptors of clients dropped without close()", function()
     for _, c in ipairs(kept) do c:close() end
   end)
 end)
+
+describe("luarocks on the suite's own Lua version", function()
+  local v = (os.getenv("LINKUP_SUITE") or ""):match("^lua(5%.[123])$")
+  if not v then return end -- 5.4: spec/01; LuaJIT: the OpenResty spec builds it
+  it("installs from a clean copy with luarocks --lua-version " .. v .. " and loads from the tree alone", function()
+    local tmp = os.tmpname()
+    os.remove(tmp)
+    local out, ok = H.sh(table.concat({
+      "set -e",
+      "mkdir -p " .. tmp .. "/src",
+      "tar --exclude=./build --exclude=./.git -cf - . | (cd " .. tmp .. "/src && tar xf -)",
+      "cd " .. tmp .. "/src",
+      "luarocks --lua-version " .. v .. " --tree " .. tmp .. "/tree make --deps-mode none rockspec/linkup-scm-1.rockspec" ..
+        " >" .. tmp .. "/rocks.log 2>&1 || { cat " .. tmp .. "/rocks.log; exit 1; }",
+      "cd /",
+      "ldd " .. tmp .. "/tree/lib/lua/" .. v .. "/linkup.so | grep -c liblua || true",
+      "env LUA_PATH=" .. H.q(tmp .. "/tree/share/lua/" .. v .. "/?.lua") ..
+        " LUA_CPATH=" .. H.q(tmp .. "/tree/lib/lua/" .. v .. "/?.so;/usr/lib/x86_64-linux-gnu/lua/" .. v .. "/?.so") ..
+        " lua" .. v .. " -e 'local l = require \"linkup\"; print(l._VERSION, _VERSION, type(require(\"linkup.core\").decode))'",
+    }, "\n") .. "\nrc=$?; rm -rf " .. tmp .. "; exit $rc")
+    assert.is_true(ok, out)
+    assert.matches("^0\nlinkup %d+%.%d+%.%d+\tLua " .. v:gsub("%.", "%%.") .. "\tfunction\n$", out)
+  end)
+end)
