@@ -162,6 +162,7 @@ static int lk_quote_bigints(lua_State *L) {
   return 1;
 }
 
+/* Adds _quote_bigints to the core table on top of the stack. */
 void lk_bigint_init(lua_State *L) {
   lua_pushcfunction(L, lk_quote_bigints);
   lua_setfield(L, -2, "_quote_bigints");

@@ -235,6 +235,8 @@ static int is_token(const char *s) {
   return 1;
 }
 
+/* Sets up h for the request table at idx (see lkeasy.h). May raise: a bad
+ * field, a refused option, out of memory; the handle stays idle. */
 void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
   const char *method, *url, *body = NULL;
   size_t blen = 0;
@@ -498,6 +500,8 @@ static int lk_parse_headers(lua_State *L) {
   return 1;
 }
 
+/* Adds http_new, _parse_headers and curl_version to the core table, and
+ * the handle class. */
 void lk_easy_init(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"perform", http_perform},

@@ -32,6 +32,7 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
+/* One 64-byte block through the compression function (FIPS 180-4, 6.2.2). */
 static void sha256_block(sha256 *s, const unsigned char *p) {
   uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
   int i;
@@ -54,6 +55,7 @@ static void sha256_block(sha256 *s, const unsigned char *p) {
   s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
 }
 
+/* The initial hash value (FIPS 180-4, 5.3.3). */
 static void sha256_init(sha256 *s) {
   static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -62,6 +64,7 @@ static void sha256_init(sha256 *s) {
   s->used = 0;
 }
 
+/* Feeds n bytes, a block at a time. */
 static void sha256_add(sha256 *s, const unsigned char *p, size_t n) {
   s->len += n;
   while (n > 0) {
@@ -78,6 +81,7 @@ static void sha256_add(sha256 *s, const unsigned char *p, size_t n) {
   }
 }
 
+/* Pads (FIPS 180-4, 5.1.1) and writes the 32-byte digest. */
 static void sha256_end(sha256 *s, unsigned char out[32]) {
   uint64_t bits = s->len * 8;
   unsigned char pad = 0x80, zero = 0, lenb[8];
@@ -124,6 +128,7 @@ static uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+/* FNV-1a over n bytes, seeded by type, then mixed. */
 static uint64_t hash_bytes(const char *p, size_t n, uint64_t seed) {
   uint64_t h = 0xcbf29ce484222325ULL ^ seed; /* FNV-1a */
   size_t i;
@@ -191,6 +196,7 @@ static int lk_fingerprints(lua_State *L) {
   return 1;
 }
 
+/* Adds sha256hex and fingerprints to the core table. */
 void lk_hash_init(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"sha256hex", lk_sha256hex},

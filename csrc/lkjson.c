@@ -135,6 +135,7 @@ typedef struct {
   size_t len, cap;
 } lk_buf;
 
+/* __gc of an encode buffer: frees its bytes (after a raise, too). */
 static int buf_gc(lua_State *L) {
   lk_buf *b = (lk_buf *)lua_touserdata(L, 1);
   free(b->data);
@@ -143,6 +144,8 @@ static int buf_gc(lua_State *L) {
   return 0;
 }
 
+/* Appends n bytes; raises when out of memory (the userdata still owns
+ * what it had, so nothing leaks). */
 static void buf_add(lua_State *L, lk_buf *b, const char *s, size_t n) {
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
@@ -159,6 +162,8 @@ static void buf_add(lua_State *L, lk_buf *b, const char *s, size_t n) {
 
 #define buf_lit(L, b, s) buf_add((L), (b), "" s, sizeof(s) - 1)
 
+/* The string at idx as a JSON string: quotes, backslashes and control
+ * bytes escaped, everything else (UTF-8 included) as it is. */
 static void encode_string(lua_State *L, lk_buf *b, int idx) {
   static const char hex[] = "0123456789abcdef";
   size_t len, i, run = 0;
@@ -192,6 +197,7 @@ static void encode_string(lua_State *L, lk_buf *b, int idx) {
   buf_lit(L, b, "\"");
 }
 
+/* The number at idx: integers exact, no NaN or infinity (raises). */
 static void encode_number(lua_State *L, lk_buf *b, int idx) {
   char tmp[64];
   int n;
@@ -216,12 +222,15 @@ static void encode_number(lua_State *L, lk_buf *b, int idx) {
   }
 }
 
+/* qsort order of object keys: byte order. */
 static int cmp_keys(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static void encode_value(lua_State *L, lk_buf *b, int idx, int depth);
 
+/* The table at idx: an array when its keys are exactly 1..n, else an
+ * object with string keys, sorted. Raises on anything JSON cannot hold. */
 static void encode_table(lua_State *L, lk_buf *b, int idx, int depth) {
   size_t n = lua_rawlen(L, idx), count = 0, i;
   const char *keys[LK_ENCODE_MAX_KEYS];
@@ -268,6 +277,7 @@ static void encode_table(lua_State *L, lk_buf *b, int idx, int depth) {
   buf_lit(L, b, "}");
 }
 
+/* Any value at idx; raises for functions, userdata other than null. */
 static void encode_value(lua_State *L, lk_buf *b, int idx, int depth) {
   switch (lua_type(L, idx)) {
     case LUA_TSTRING: encode_string(L, b, idx); break;

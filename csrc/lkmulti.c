@@ -53,6 +53,7 @@ static void live_add(lua_State *L, int d) {
   lua_setfield(L, LUA_REGISTRYINDEX, LK_MULTI_LIVE_KEY);
 }
 
+/* Takes h off its multi and out of the multi's list (lkeasy.h). */
 void lk_multi_detach(lk_http *h) {
   lk_multi *m = h->multi;
   if (m == NULL) return;
@@ -64,6 +65,8 @@ void lk_multi_detach(lk_http *h) {
   h->multi = NULL;
 }
 
+/* m:close(), also __gc and __close: detaches every handle, then frees the
+ * multi and so its connections. Idempotent; never raises. */
 static int multi_close(lua_State *L) {
   lk_multi *m = (lk_multi *)luaL_checkudata(L, 1, LK_MULTI_MT);
   while (m->attached) {
@@ -133,6 +136,7 @@ static int multi_new(lua_State *L) {
   return 1;
 }
 
+/* The open multi at 1, or a raised error. */
 static lk_multi *check_multi(lua_State *L) {
   lk_multi *m = (lk_multi *)luaL_checkudata(L, 1, LK_MULTI_MT);
   if (m->multi == NULL) luaL_error(L, "linkup: the client is closed");
@@ -204,6 +208,7 @@ static int multi_wait(lua_State *L) {
   return 2;
 }
 
+/* Adds multi_new and the multi class to the core table. */
 void lk_multi_init(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"start", multi_start},
