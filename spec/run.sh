@@ -93,7 +93,9 @@ skip_args() {
 }
 
 BUSTED_ARGS=${BUSTED_ARGS:-}
+times=""
 for s in $SUITES; do
+  t0=$(date +%s)
   case $s in
     lua5.4)
       build all && build check-symbols && \
@@ -147,7 +149,9 @@ for s in $SUITES; do
       ;;
     *) echo "unknown suite $s"; fail=$((fail + 1)) ;;
   esac
+  times="$times $s $(($(date +%s) - t0))s"
 done
+echo "== times:$times"
 
 rm -rf "$log"
 echo "$pass passed, $fail failed"
