@@ -26,9 +26,9 @@
  * failed. So once this many multis are alive, a new one runs a full
  * collection first. Each dropped client holds about 3 descriptors (its
  * connection and the multi's wakeup socketpair; a batch client one per
- * connection it kept): 16 bounds that to ~50 (spec/30 measures 2,000
- * dropped clients: at most 54 descriptors open on 5.4 and LuaJIT, against
- * exhaustion without the collection, and 101 with 32). After a collection
+ * connection it kept): 16 bounds that to ~48 (spec/30 measures 2,000
+ * dropped clients: at most 48 more descriptors than at the start on every
+ * Lua, against exhaustion without the collection, and 95 more with 32). After a collection
  * the next comes at twice the multis still alive (and never below 16), so
  * a program that keeps many clients open on purpose does not pay a full
  * collection for each new one. */

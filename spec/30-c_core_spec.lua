@@ -496,16 +496,18 @@ describe("descriptors of clients dropped without close()", function()
   setup(function() server = H.start_server("--quiet-log") end)
   teardown(function() server:stop() end)
 
-  it("2,000 requests on new dropped clients under ulimit -n 256: no failure, at most 64 descriptors", function()
+  it("2,000 requests on new dropped clients under ulimit -n 256: no failure, at most 56 more descriptors", function()
     -- about 3 descriptors per uncollected client (its connection, the
     -- multi's wakeup pair) and a full collection once 16 are alive
-    -- (LK_MULTI_GC_AFTER): 6 + 16 * 3 = 54 at most, measured 50 to 53
+    -- (LK_MULTI_GC_AFTER): 16 * 3 = 48 more than at the start, measured 45
+    -- to 48. Counted from the start: the child inherits the suite's own
+    -- descriptors (libcurl 7.88's sockets are not close-on-exec).
     local out = H.sh(string.format("ulimit -n 256 && env LUA_PATH=%s LUA_CPATH=%s %s spec/fd_child.lua %s %s 2000 2>&1",
       H.q(package.path), H.q(package.cpath), H.q(LUA), H.q(server.url), H.q(H.API_KEY)), true)
     print("  " .. LUA .. ": " .. out:gsub("\n$", ""))
     assert.matches("failures 0,", out)
-    local most = tonumber(out:match("(%d+) at most"))
-    assert.is_true(most ~= nil and most <= 64, out)
+    local before, most = out:match("(%d+) before, (%d+) at most")
+    assert.is_true(most ~= nil and tonumber(most) - tonumber(before) <= 56, out)
   end)
 
   it("a program that keeps many clients open does not pay a full collection for each new one", function()
