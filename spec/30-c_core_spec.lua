@@ -545,3 +545,13 @@ describe("luarocks on the suite's own Lua version", function()
     assert.matches("^0\nlinkup %d+%.%d+%.%d+\tLua " .. v:gsub("%.", "%%.") .. "\tfunction\n$", out)
   end)
 end)
+
+describe("connections and child processes", function()
+  it("a child started while a client is open does not inherit its connection (close-on-exec)", function()
+    local server = H.start_server()
+    local out = H.sh(string.format("env LUA_PATH=%s LUA_CPATH=%s %s spec/cloexec_child.lua %s %s 2>&1",
+      H.q(package.path), H.q(package.cpath), H.q(LUA), H.q(server.url), H.q(H.API_KEY)), true)
+    server:stop()
+    assert.matches("^tcp 1, inherited 0\n$", out)
+  end)
+end)
