@@ -8,8 +8,9 @@
  * policy is Lua so that every frame between a user's call and a transport
  * that yields (OpenResty cosockets, a coroutine) is a Lua frame.
  */
-#define _GNU_SOURCE /* dladdr */
+#define _GNU_SOURCE /* dladdr, RTLD_NODELETE */
 #include <dlfcn.h>
+#include <pthread.h>
 
 #include <curl/curl.h>
 
@@ -28,6 +29,22 @@ static void stay_resident(void) {
     (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+/* curl_global_init runs once per process, whatever the number of Lua states
+ * (threads each with their own state, nginx workers' threads) that load
+ * linkup, and however many load it at once: pthread_once orders them, so
+ * none reads a half-done flag or uses libcurl before it is ready. Never
+ * paired with curl_global_cleanup: other code in the process (another
+ * state, another library) may still use libcurl. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+/* Run once, by pthread_once: libcurl's global initialisation. */
+static void curl_init_once(void) {
+  stay_resident();
+  curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Makes a userdata class (see linkup.h). */
 void lk_new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
   luaL_newmetatable(L, name);
   lua_newtable(L);
@@ -42,15 +59,10 @@ void lk_new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_C
 
 /* luaopen_linkup: the only exported symbol. */
 LINKUP_EXPORT int luaopen_linkup(lua_State *L) {
-  /* Once per process. Never paired with curl_global_cleanup: other code in
-   * the process (another state, another library) may still use libcurl. */
-  static int curl_ready = 0;
-  if (!curl_ready) {
-    stay_resident();
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      return luaL_error(L, "linkup: curl_global_init failed");
-    curl_ready = 1;
-  }
+  /* curl_init_rc is written once, inside pthread_once, which every caller
+   * has returned from before reading it. A failed init stays failed. */
+  if (pthread_once(&curl_once, curl_init_once) != 0 || curl_init_rc != CURLE_OK)
+    return luaL_error(L, "linkup: curl_global_init failed");
 
   lua_newtable(L); /* the core */
   lua_pushliteral(L, "linkup " LINKUP_VERSION);
@@ -61,6 +73,7 @@ LINKUP_EXPORT int luaopen_linkup(lua_State *L) {
   lk_json_init(L);
   lk_hash_init(L);
   lk_rand_init(L);
+  lk_bigint_init(L);
 
   /* package.loaded["linkup.core"] = core */
   lua_getglobal(L, "package");

@@ -29,5 +29,11 @@ LINKUP_HIDDEN void lk_time_init(lua_State *L);  /* lktime.c: clocks, sleep */
 LINKUP_HIDDEN void lk_json_init(lua_State *L);  /* lkjson.c: decode, encode */
 LINKUP_HIDDEN void lk_hash_init(lua_State *L);  /* lkhash.c: sha256, fingerprints */
 LINKUP_HIDDEN void lk_rand_init(lua_State *L);  /* lkrand.c: jitter */
+LINKUP_HIDDEN void lk_bigint_init(lua_State *L); /* lkbigint.c: big integers stay exact */
+
+/* lkbigint.c: pushes the JSON text s[0..len) with its bare integers beyond
+ * 2^53 quoted and returns 1, or pushes nothing and returns 0 when it has
+ * none. May raise a memory error. */
+LINKUP_HIDDEN int lk_bigint_quote(lua_State *L, const char *s, size_t len);
 
 #endif

@@ -28,7 +28,10 @@ typedef struct lk_http {
   struct curl_slist *headers; /* request headers, freed at the next request */
   lk_mem body, head;
   size_t max_bytes;           /* largest body accepted (decoded) */
-  int too_large, oom;
+  int too_large;              /* the body passed max_bytes */
+  int oom;                    /* our buffers could not grow */
+  int head_done;              /* the last response's header block ended (its blank line came) */
+  int head_too_large;         /* the header block passed LK_MAX_HEAD */
   int state;                  /* LK_IDLE, LK_RUNNING, LK_DONE */
   CURLcode rc;                /* the outcome, once DONE */
   /* The multi this handle is attached to (RUNNING or DONE), else NULL. Not a

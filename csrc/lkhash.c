@@ -37,6 +37,7 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
+/* One 64-byte block through the compression function (FIPS 180-4, 6.2.2). */
 static void sha256_block(sha256 *s, const unsigned char *p) {
   uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
   int i;
@@ -59,6 +60,7 @@ static void sha256_block(sha256 *s, const unsigned char *p) {
   s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
 }
 
+/* The initial hash value (FIPS 180-4, 5.3.3). */
 static void sha256_init(sha256 *s) {
   static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -67,6 +69,7 @@ static void sha256_init(sha256 *s) {
   s->used = 0;
 }
 
+/* Feeds n bytes, a block at a time. */
 static void sha256_add(sha256 *s, const unsigned char *p, size_t n) {
   s->len += n;
   while (n > 0) {
@@ -83,6 +86,7 @@ static void sha256_add(sha256 *s, const unsigned char *p, size_t n) {
   }
 }
 
+/* Pads (FIPS 180-4, 5.1.1) and writes the 32-byte digest. */
 static void sha256_end(sha256 *s, unsigned char out[32]) {
   uint64_t bits = s->len * 8;
   unsigned char pad = 0x80, zero = 0, lenb[8];
@@ -221,6 +225,7 @@ typedef struct {
   size_t half, slots, cur_n;
 } lk_seen;
 
+/* Frees the window's sets: close, __gc and __close (idempotent). */
 static int seen_gc(lua_State *L) {
   lk_seen *s = (lk_seen *)luaL_checkudata(L, 1, LK_SEEN_MT);
   free(s->cur);
@@ -229,6 +234,7 @@ static int seen_gc(lua_State *L) {
   return 0;
 }
 
+/* Whether h is in the set t of `slots` slots (linear probing). */
 static int set_has(const uint64_t *t, size_t slots, uint64_t h) {
   size_t i = (size_t)(h & (slots - 1));
   while (t[i] != 0) {
@@ -238,6 +244,7 @@ static int set_has(const uint64_t *t, size_t slots, uint64_t h) {
   return 0;
 }
 
+/* Puts h into the set t (never full: at most a quarter of its slots). */
 static void set_add(uint64_t *t, size_t slots, uint64_t h) {
   size_t i = (size_t)(h & (slots - 1));
   while (t[i] != 0 && t[i] != h) i = (i + 1) & (slots - 1);
@@ -336,6 +343,7 @@ static int seen_keep(lua_State *L) {
   return 3;
 }
 
+/* Adds sha256hex, fingerprints and seen (the window class) to the core table. */
 void lk_hash_init(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"keep", seen_keep},

@@ -2,7 +2,8 @@
  *
  * Decoding is lua-cjson's decoder, called from C on a private instance made
  * with cjson.new(), so the user's own cjson settings are never read or
- * changed. After decoding, one walk over the result:
+ * changed. Before it, lkbigint.c quotes bare integers beyond 2^53 so that
+ * they come back as exact strings. After decoding, one walk over the result:
  *   - whole numbers become Lua integers (5.3+): Debian's lua-cjson 2.1.0
  *     decodes every number as a float;
  *   - JSON null as a field of an object is removed (the field reads as nil);
@@ -79,18 +80,25 @@ static void normalize(lua_State *L, int idx, int depth) {
 }
 
 /* Runs under lua_pcall: cjson raises on bad input, and so may the walk
- * (out of stack). Arg 1: the body; upvalue 1: cjson decode. */
+ * (out of stack) and any allocation (out of memory). Arg 1: the body;
+ * upvalue 1: cjson decode. */
 static int decode_protected(lua_State *L) {
+  size_t len;
+  const char *s = lua_tolstring(L, 1, &len);
   lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, 1);
+  if (!lk_bigint_quote(L, s, len)) lua_pushvalue(L, 1);
   lua_call(L, 1, 1);
   if (lua_type(L, -1) == LUA_TTABLE) normalize(L, -1, 1);
   return 1;
 }
 
-/* decode(body) -> value | nil, message. Never raises for bad JSON. */
+/* decode(body) -> value | nil, message. Never raises for bad JSON; raises
+ * again whatever else went wrong inside (out of memory above all): that is
+ * the interpreter's trouble, not the body's, and a caller that took it for
+ * a decode error would retry or report the wrong thing. */
 static int lk_decode(lua_State *L) {
   size_t len;
+  int rc;
   luaL_checklstring(L, 1, &len);
   if (len == 0) {
     lua_pushnil(L);
@@ -100,7 +108,13 @@ static int lk_decode(lua_State *L) {
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushcclosure(L, decode_protected, 1);
   lua_pushvalue(L, 1);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+  rc = lua_pcall(L, 1, 1, 0);
+  if (rc != LUA_OK && rc != LUA_ERRRUN) {
+    /* LUA_ERRMEM (and 5.2/5.3's LUA_ERRGCMM): the same error object goes
+     * on up. lua_error needs no allocation, so it cannot fail in turn. */
+    return lua_error(L);
+  }
+  if (rc != LUA_OK) {
     lua_pushnil(L);
     lua_insert(L, -2); /* nil, message */
     if (lua_type(L, -1) != LUA_TSTRING) {
@@ -121,6 +135,7 @@ typedef struct {
   size_t len, cap;
 } lk_buf;
 
+/* __gc of an encode buffer: frees its bytes (after a raise, too). */
 static int buf_gc(lua_State *L) {
   lk_buf *b = (lk_buf *)lua_touserdata(L, 1);
   free(b->data);
@@ -129,6 +144,8 @@ static int buf_gc(lua_State *L) {
   return 0;
 }
 
+/* Appends n bytes; raises when out of memory (the userdata still owns
+ * what it had, so nothing leaks). */
 static void buf_add(lua_State *L, lk_buf *b, const char *s, size_t n) {
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
@@ -145,6 +162,8 @@ static void buf_add(lua_State *L, lk_buf *b, const char *s, size_t n) {
 
 #define buf_lit(L, b, s) buf_add((L), (b), "" s, sizeof(s) - 1)
 
+/* The string at idx as a JSON string: quotes, backslashes and control
+ * bytes escaped, everything else (UTF-8 included) as it is. */
 static void encode_string(lua_State *L, lk_buf *b, int idx) {
   static const char hex[] = "0123456789abcdef";
   size_t len, i, run = 0;
@@ -178,6 +197,7 @@ static void encode_string(lua_State *L, lk_buf *b, int idx) {
   buf_lit(L, b, "\"");
 }
 
+/* The number at idx: integers exact, no NaN or infinity (raises). */
 static void encode_number(lua_State *L, lk_buf *b, int idx) {
   char tmp[64];
   int n;
@@ -202,12 +222,15 @@ static void encode_number(lua_State *L, lk_buf *b, int idx) {
   }
 }
 
+/* qsort order of object keys: byte order. */
 static int cmp_keys(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static void encode_value(lua_State *L, lk_buf *b, int idx, int depth);
 
+/* The table at idx: an array when its keys are exactly 1..n, else an
+ * object with string keys, sorted. Raises on anything JSON cannot hold. */
 static void encode_table(lua_State *L, lk_buf *b, int idx, int depth) {
   size_t n = lua_rawlen(L, idx), count = 0, i;
   const char *keys[LK_ENCODE_MAX_KEYS];
@@ -254,6 +277,7 @@ static void encode_table(lua_State *L, lk_buf *b, int idx, int depth) {
   buf_lit(L, b, "}");
 }
 
+/* Any value at idx; raises for functions, userdata other than null. */
 static void encode_value(lua_State *L, lk_buf *b, int idx, int depth) {
   switch (lua_type(L, idx)) {
     case LUA_TSTRING: encode_string(L, b, idx); break;

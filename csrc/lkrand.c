@@ -34,6 +34,7 @@ static int lk_random(lua_State *L) {
   return 1;
 }
 
+/* Adds random to the core table. */
 void lk_rand_init(lua_State *L) {
   lua_pushcfunction(L, lk_random);
   lua_setfield(L, -2, "random");

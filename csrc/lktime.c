@@ -61,6 +61,7 @@ static int lk_time(lua_State *L) {
   return 1;
 }
 
+/* Adds now, sleep, getdate and time to the core table. */
 void lk_time_init(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"now", lk_now},

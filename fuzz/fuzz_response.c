@@ -7,6 +7,13 @@
  * then the raw header block up to the first "\r\n\r\n", then the body.
  * A crash, a sanitizer report, or any raw Lua error escaping a call (linkup
  * must always answer data or nil, err) aborts.
+ *
+ * The body also goes through core.decode beside a plain cjson instance
+ * (same depth limit), which must agree: core.decode accepts exactly what
+ * cjson accepts; every string comes back unchanged; a string of digits
+ * stands only where cjson read a number beyond 2^53 (lkbigint.c), and is
+ * that number's digits; objects lose only null and "N/A" fields. The
+ * quoting pass is idempotent.
  */
 #define _GNU_SOURCE /* memmem */
 #include <stdint.h>
@@ -31,9 +38,47 @@ static const char *driver =
   "local clients = {}\n"
   "for _, v in ipairs{1, 2} do\n"
   "  clients[#clients + 1] = linkup.new{ api_key = 'K3Y-s3cr3t-fz', account_id = 'a', login_token = 'T0K-s3cr3t-fz',\n"
-  "    version = v, max_retries = 1, transport = transport, sleep = function() end }\n"
+  "    version = v, max_retries = 1, transport = transport, sleep = function() end, rate_limit = false }\n"
   "end\n"
   "local function leaks(s) return s:find('K3Y-s3cr3t-fz', 1, true) or s:find('T0K-s3cr3t-fz', 1, true) end\n"
+  "local ref = require('cjson').new()\n"
+  "ref.decode_max_depth(64)\n"
+  "if ref.decode_invalid_numbers then ref.decode_invalid_numbers(false) end\n"
+  "local NA = { job_title = true, profile_picture = true }\n"
+  "local function same(raw, got, where)\n"
+  "  local tr = type(raw)\n"
+  "  if tr == 'number' and type(got) == 'string' then\n"
+  "    assert(got:find('^%-?[1-9]%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d+$'), 'quoted non-integer at ' .. where .. ': ' .. got)\n"
+  "    assert(math.abs(raw) >= 2^53, 'quoted an integer within 2^53 at ' .. where .. ': ' .. got)\n"
+  "    assert(tonumber(got .. 'e0') == raw, 'quoted digits differ at ' .. where .. ': ' .. got)\n"
+  "    return\n"
+  "  end\n"
+  "  assert(tr == type(got), 'type ' .. tr .. ' became ' .. type(got) .. ' at ' .. where)\n"
+  "  if tr == 'table' then\n"
+  "    for k, v in pairs(raw) do\n"
+  "      if type(k) == 'string' and (v == ref.null or (v == 'N/A' and NA[k])) then\n"
+  "        assert(got[k] == nil, 'kept ' .. k .. ' at ' .. where)\n"
+  "      else\n"
+  "        same(v, got[k], where .. '.' .. tostring(k))\n"
+  "      end\n"
+  "    end\n"
+  "    for k in pairs(got) do assert(raw[k] ~= nil, 'new key ' .. tostring(k) .. ' at ' .. where) end\n"
+  "  elseif tr == 'number' then\n"
+  "    assert(got == raw or (got ~= got and raw ~= raw), 'number changed at ' .. where)\n"
+  "  else\n"
+  "    assert(got == raw, tr .. ' changed at ' .. where)\n"
+  "  end\n"
+  "end\n"
+  "local function check_decode(body)\n"
+  "  local q = core._quote_bigints(body)\n"
+  "  assert(core._quote_bigints(q) == q, 'quoting is not idempotent')\n"
+  "  if #body == 0 then return end\n"
+  "  local ok, raw = pcall(ref.decode, body)\n"
+  "  local got, err = core.decode(body)\n"
+  "  if not ok then assert(got == nil and type(err) == 'string', 'accepted what cjson refuses') return end\n"
+  "  assert(got ~= nil, 'refused what cjson accepts: ' .. tostring(err))\n"
+  "  same(raw, got, '$')\n"
+  "end\n"
   "local function check(d, e)\n"
   "  if d == nil then\n"
   "    assert(linkup.is_error(e), 'not an error object')\n"
@@ -45,6 +90,7 @@ static const char *driver =
   "  end\n"
   "end\n"
   "return function(status, raw, body)\n"
+  "  check_decode(body)\n"
   "  cur.status, cur.body, cur.headers = status, body, core._parse_headers(raw)\n"
   "  for _, c in ipairs(clients) do\n"
   "    check(c:connections{})\n"

@@ -9,8 +9,10 @@ description = {
   detailed = [[
 linkup calls LinkupAPI's v1 and v2 network endpoints over libcurl, decodes
 JSON in C with lua-cjson, and gives plain Lua tables, lazy iterators over
-every page, structured errors and retries. Runs in Lua 5.1-5.4, LuaJIT and
-OpenResty.
+every page, structured errors and retries. Tested on Lua 5.1, 5.2, 5.3, 5.4,
+LuaJIT 2.1 and OpenResty (nginx with lua-nginx-module), on Linux with
+libcurl 7.88. A transport function that yields needs Lua 5.2+ or LuaJIT
+(PUC Lua 5.1 cannot yield across pcall).
 ]],
   license = "MIT",
   labels = { "http", "api", "linkedin", "libcurl" },
@@ -31,8 +33,8 @@ build = {
   modules = {
     linkup = {
       sources = { "csrc/linkup.c", "csrc/lkeasy.c", "csrc/lkmulti.c", "csrc/lktime.c", "csrc/lkjson.c",
-                  "csrc/lkhash.c", "csrc/lkrand.c" },
-      libraries = { "curl" },
+                  "csrc/lkbigint.c", "csrc/lkhash.c", "csrc/lkrand.c" },
+      libraries = { "curl", "pthread" },  -- pthread_once (csrc/linkup.c)
       incdirs = { "$(CURL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)" },
     },
