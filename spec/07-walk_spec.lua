@@ -2,9 +2,9 @@
 local H = require "helpers"
 local linkup = H.linkup
 
-local function collect(iter, f, s, c)
+local function collect(iter, f, s)
   local out, pos = {}, {}
-  for i, item in iter, f, s, c do
+  for i, item in iter, f, s do -- not four expressions: Lua 5.1 and 5.2 miscompile that
     out[#out + 1] = item
     pos[#pos + 1] = i
   end

@@ -125,6 +125,12 @@ local function on_conflict(K)
   return " ON CONFLICT (account, profile_url) DO UPDATE SET " .. concat(set, ", ")
 end
 
+-- Ends a walk early (its closing value: what it has in flight is dropped).
+local function close_walk(closing)
+  local mt = closing and getmetatable(closing)
+  if mt and mt.__close then mt.__close(closing) end
+end
+
 -- Records one page in one transaction. Returns true, or nil, err.
 local function record_page(self, w, data, meta)
   local K, kind = w.K, w.kind
@@ -368,11 +374,16 @@ function M.sync(self, client, kind, opts)
 
   local function walk()
     if not walk_needed then w.at_end = true return true end
-    for data, meta in it[1], it[2], it[3], it[4] do
+    -- Three expressions, not four: PUC Lua 5.1 and 5.2 miscompile a generic
+    -- for with four (it clobbered this loop's locals: a page that failed to
+    -- record was skipped). The walk's closing value is called by hand.
+    local iter, state, ctl, closing = it[1], it[2], it[3], it[4]
+    for data, meta in iter, state, ctl do
       local ok, err = record_page(self, w, data, meta)
-      if not ok then return nil, err end
+      if not ok then close_walk(closing) return nil, err end
       if w.stop then break end
     end
+    close_walk(closing)
     return true
   end
   local pok, ok, err = pcall(walk)

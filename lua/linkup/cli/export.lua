@@ -49,13 +49,15 @@ function M.run(cmd, args, ctx)
   local sel = fields.select(args.fields, cmd.fields, cmd.name)
   local fmt = output.new(args.format, sel, args.format == "table" and terminal_columns() or nil)
   -- the walk checks its options now (a misuse raises), before any output
-  local iter, state, init, closing = ctx.client:each_page(cmd.kind, walk_options(cmd, args))
+  local iter, state, init = ctx.client:each_page(cmd.kind, walk_options(cmd, args))
   local out = sink.open(args.output, args.append, fmt)
   local shown = progress.new(args.progress)
   local pages, spent = 0, 0
 
   local ok, err = pcall(function()
-    for data, meta in iter, state, init, closing do
+    -- three expressions, not four: PUC Lua 5.1 and 5.2 miscompile a generic
+    -- for with four; the walk ends with the client, closed below
+    for data, meta in iter, state, init do
       pages, spent = pages + 1, meta.credits_spent or spent
       local items, positions = data[cmd.list], meta.positions
       for k = 1, #items do
