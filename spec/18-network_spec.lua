@@ -168,6 +168,27 @@ describe("the network family", function()
       assert.equal(st.sent[1].invitation_id, server:bodies()[4].invitation_id)
     end)
 
+    it("keeps 19-digit ids exact: withdraw removes that invitation, not its rounded neighbour", function()
+      server:config{ lie = { bigint = true } }
+      local c = H.client(server, { version = 1, login_token = "tok-big-sent-6" })
+      local list = assert(c:sent_invitations{ start_page = 1 }).invitations
+      local odd
+      for _, inv in ipairs(list) do
+        assert.is_string(inv.invitation_id)
+        assert.matches("^%d+$", inv.invitation_id)
+        if tonumber(inv.invitation_id) ~= tonumber(string.format("%.0f", tonumber(inv.invitation_id))) or
+           string.format("%.0f", tonumber(inv.invitation_id)) ~= inv.invitation_id then
+          odd = odd or inv
+        end
+      end
+      assert.is_table(odd, "the fake sent no id a double cannot hold")
+      assert.matches(odd.invitation_id, odd.entity_urn, 1, true)
+      assert(c:withdraw{ invitation_id = odd.invitation_id })
+      local st = server:control("GET", "/_state?token=tok-big-sent-6")
+      assert.same({ odd.invitation_id }, st.withdrawn)
+      assert.equal(5, #st.sent)
+    end)
+
     it("has no invite, decline or accounts: they raise", function()
       local c = H.client(server, { version = 1 })
       assert.has_error(function() c:invite{ profile_url = "https://x" } end, nil)
