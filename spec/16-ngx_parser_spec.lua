@@ -454,6 +454,58 @@ describe("ngx transport: hostile answers (fake socket, fake clock)", function()
     assert.is_true(w.socks[1].reads <= 1024 * 1024 / 4096 + 3, "reads " .. w.socks[1].reads)
   end)
 
+  it("the head limits are exact: 256 lines and 65536 bytes pass, one more fails", function()
+    local function head(nlines, trailers)
+      -- nlines in all: the 1xx answer (2), the status line, fields, the blank line,
+      -- trailers and their blank line
+      local t = { "HTTP/1.1 103 Early Hints", "", "HTTP/1.1 200 OK", "Transfer-Encoding: chunked" }
+      for i = 1, nlines - 6 - trailers do t[#t + 1] = "X-F" .. i .. ": v" end
+      t[#t + 1] = ""
+      t[#t + 1] = "2\r\n{}\r\n0"
+      for i = 1, trailers do t[#t + 1] = "T" .. i .. ": 1" end
+      t[#t + 1] = "\r\n"
+      return concat(t, "\r\n")
+    end
+    for _, trailers in ipairs{ 0, 1, 30 } do
+      local _, st, body = one(head(256, trailers), "hang")
+      assert.equal(200, st, body)
+      assert.equal("{}", body)
+      local _, st2, msg = one(head(257, trailers), "hang")
+      assert.is_nil(st2)
+      assert.matches("more than 256 lines", msg)
+    end
+    -- bytes: status line (17) + one field + the blank line (2) = 65536
+    local function big(total)
+      local s = "HTTP/1.1 200 OK\r\nX: "
+      return s .. rep("v", total - #s - 4) .. "\r\n\r\n"
+    end
+    assert.equal(65536, #big(65536))
+    local _, st = one(big(65536), "close") -- (no length: the body runs to the close)
+    assert.equal(200, st)
+    local _, st2, msg = one(big(65537), "hang")
+    assert.is_nil(st2)
+    assert.matches("response head over 65536 bytes", msg)
+    -- a chunk-size line: 4096 bytes with its CRLF pass, 4097 fail
+    local function chunk(len)
+      local size = "2;" .. rep("e", len - 4)
+      return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" .. size .. "\r\n{}\r\n0\r\n\r\n"
+    end
+    local _, st3 = one(chunk(4096), "hang")
+    assert.equal(200, st3)
+    local _, st4, msg4 = one(chunk(4097), "hang")
+    assert.is_nil(st4)
+    assert.matches("chunk%-size line over 4096 bytes", msg4)
+  end)
+
+  it("bytes past the end of the answer: the connection is not pooled", function()
+    local w, st = one(OK200 .. "HTTP/1.1 200 OK\r\n", "hang")
+    assert.equal(200, st)
+    assert.is_nil(w.socks[1].kept)
+    w, st = one("HTTP/1.1 204 No Content\r\n\r\nX", "hang")
+    assert.equal(204, st)
+    assert.is_nil(w.socks[1].kept)
+  end)
+
   it("a body in one-byte chunks: linear, and the worker gets turns", function()
     local n = 200000
     local parts = { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" }
@@ -736,7 +788,7 @@ function GEN.broken(R)
   elseif which == 4 then -- chunk data longer than its size
     c = bad_line(R, S, "Transfer-Encoding: chunked\r\n\r\n3\r\nabc" .. rep("q", R.int(1, 100)) .. "\r\n0\r\n\r\n")
   elseif which == 5 then -- too many lines (headers, 1xx, or trailers)
-    local n = R.int(LIMITS.head_lines + 1, 3 * LIMITS.head_lines)
+    local n = R.pick{ LIMITS.head_lines + 1, LIMITS.head_lines + 2, R.int(LIMITS.head_lines + 1, 3 * LIMITS.head_lines) }
     local mode = R.int(1, 3)
     if mode == 1 then
       c = bad_line(R, S, rep("X-A: b\r\n", n) .. "\r\n")
