@@ -35,6 +35,8 @@ http {
     lua_package_path "@LINKUP_LUA@/?.lua;;";
     lua_package_cpath "@LINKUP_SO@/?.so;;";
     lua_socket_log_errors off;
+    # the test CA of the TLS fakes (spec/fake/linkupapi.py --tls-cert)
+    lua_ssl_trusted_certificate @CA@;
     init_by_lua_block {
         linkup = require "linkup"
         cjson = require "cjson.safe"
@@ -46,8 +48,9 @@ http {
             default_type application/json;
             content_by_lua_block {
                 local a = ngx.req.get_uri_args()
+                local base = ({ tls = "@TLS_URL@", untrusted = "@UNTRUSTED_URL@" })[a.mode] or ("@HOSTILE@/" .. a.mode)
                 local client = linkup.new{
-                    api_key = "@API_KEY@", base_url = "@HOSTILE@/" .. a.mode, account_id = "acc-main",
+                    api_key = "@API_KEY@", base_url = base, account_id = "acc-main",
                     transport = "ngx", rate_limit = false,
                     timeout = tonumber(a.timeout) or 5, connect_timeout = 2,
                     max_retries = tonumber(a.retries) or 0,
@@ -98,7 +101,7 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
     it("needs nginx and libnginx-mod-http-lua", function() error("nginx or its lua module is missing") end)
     return
   end
-  local prefix, port, pid, hostile_pid, hostile, worker
+  local prefix, port, pid, hostile_pid, hostile, worker, tls, untrusted
 
   -- curl (never through linkup) to nginx or the upstream
   local function curl(url, max_time)
@@ -160,6 +163,12 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
     return cjson.decode(out)
   end
 
+  -- the control endpoints of a TLS fake (helpers' speak plain HTTP)
+  local function tls_control(server, path, method)
+    local url = server.url:gsub("^http:", "https:") .. path
+    return cjson.decode((H.sh(format("curl -sSk --max-time 5 -X %s %s", method or "GET", H.q(url)))))
+  end
+
   local function status_kb(field)
     local f = io.open("/proc/" .. worker .. "/status")
     if not f then return nil end
@@ -188,9 +197,20 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
     prefix = os.tmpname()
     os.remove(prefix)
     H.sh("mkdir -p " .. prefix .. "/tmp " .. prefix .. "/logs")
+    -- two TLS fakes: one with the CA nginx trusts, one with a stranger's.
+    -- nginx checks a name against DNS entries only, hence DNS:127.0.0.1 too
+    for _, who in ipairs{ "ca", "stranger" } do
+      local _, ok = H.sh(format("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 " ..
+        "-addext subjectAltName=IP:127.0.0.1,DNS:127.0.0.1 -keyout %s/%s-key.pem -out %s/%s.pem 2>/dev/null",
+        prefix, who, prefix, who))
+      assert(ok, "openssl could not make a certificate")
+    end
+    tls = H.start_server(format("--tls-cert %s/ca.pem --tls-key %s/ca-key.pem", prefix, prefix))
+    untrusted = H.start_server(format("--tls-cert %s/stranger.pem --tls-key %s/stranger-key.pem", prefix, prefix))
     port = free_port()
     local subst = { PREFIX = prefix, PORT = tostring(port), LINKUP_LUA = root .. "/lua", LINKUP_SO = root .. "/build/jit",
-                    HOSTILE = hostile, API_KEY = H.API_KEY }
+                    HOSTILE = hostile, API_KEY = H.API_KEY, CA = prefix .. "/ca.pem",
+                    TLS_URL = tls.url:gsub("^http:", "https:"), UNTRUSTED_URL = untrusted.url:gsub("^http:", "https:") }
     local conf = CONF:gsub("@(%u[%u_]*)@", function(k) return assert(subst[k], k) end)
     local f = assert(io.open(prefix .. "/nginx.conf", "w"))
     f:write(conf)
@@ -210,6 +230,8 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
   teardown(function()
     if pid then H.sh("kill " .. pid .. " 2>/dev/null") end
     if hostile_pid then H.sh("kill " .. hostile_pid .. " 2>/dev/null") end
+    if tls then tls:stop() end
+    if untrusted then untrusted:stop() end
     H.sleep(0.2)
     if prefix then
       -- a Lua error in the worker would be here
@@ -361,5 +383,29 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
     assert.equal(3, #log)
     assert.equal("invite", log[3].action)
     assert.is_true(log[1].conn ~= log[2].conn and log[2].conn ~= log[3].conn)
+  end)
+
+  it("TLS: verified against lua_ssl_trusted_certificate, kept alive; a stranger's certificate is refused unsent", function()
+    tls_control(tls, "/_reset", "POST")
+    local r = call("mode=tls&steps=read,read&timeout=5")
+    local log = tls_control(tls, "/_log")
+    print(format("\n  tls: %s %s after %.3f s and %.3f s; %d request(s) on %d connection(s)", tostring(r[1].ok),
+      tostring(r[2].ok), r[1].elapsed, r[2].elapsed, #log, log[1] and log[2] and log[1].conn == log[2].conn and 1 or 2))
+    assert.is_true(r[1].ok, r[1].message)
+    assert.is_true(r[2].ok, r[2].message)
+    assert.equal(2, #log)
+    assert.equal(log[1].conn, log[2].conn)
+    -- a write to a server that fails verification never left: the engine
+    -- may try it again (not_sent), and the server never saw it
+    tls_control(untrusted, "/_reset", "POST")
+    r = call("mode=untrusted&steps=read,write&timeout=5&retries=1")
+    print(format("  untrusted: read %s (%s); write %s after %d attempt(s)", r[1].kind, r[1].message, r[2].kind,
+      r[2].attempts))
+    assert.equal("network", r[1].kind)
+    assert.matches("tls", r[1].message)
+    assert.equal("network", r[2].kind)
+    assert.equal(2, r[2].attempts)
+    assert.is_nil(r[2].uncertain)
+    assert.equal(0, #tls_control(untrusted, "/_log"))
   end)
 end)
