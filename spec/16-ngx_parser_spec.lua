@@ -507,7 +507,7 @@ describe("ngx transport: hostile answers (fake socket, fake clock)", function()
   end)
 
   it("a body in one-byte chunks: linear, and the worker gets turns", function()
-    local n = 200000
+    local n = 400000
     local parts = { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" }
     for i = 1, n do parts[#parts + 1] = "1\r\n" .. char(97 + i % 26) .. "\r\n" end
     parts[#parts + 1] = "0\r\n\r\n"
