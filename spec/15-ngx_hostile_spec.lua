@@ -237,6 +237,7 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
       -- a Lua error in the worker would be here
       local log = H.sh("cat " .. prefix .. "/error.log")
       H.sh("rm -rf " .. prefix)
+      assert.not_matches("%[warn%]", log)
       assert.not_matches("%[error%]", log)
       assert.not_matches("%[alert%]", log)
     end
@@ -266,6 +267,14 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
     -- 16 MiB of body, read in pieces: the worker grows by a small multiple of that, not by the 3 GB offered
     assert.is_true(hwm - hwm0 < 150 * 1024, "worker high-water mark grew by " .. (hwm - hwm0) .. " kB")
     assert.is_true(sent < 200 * 1e6, "the upstream sent " .. sent)
+  end)
+
+  it("a Content-Length over the limit is refused before the body is read", function()
+    local r, t = call("mode=huge_length&timeout=30")
+    print(format("\n  huge_length: %s (%s) after %.3f s in nginx (%.3f s wall)", r[1].kind, r[1].message, r[1].elapsed, t))
+    assert.equal("decode", r[1].kind)
+    assert.matches("exceeds max_response_bytes", r[1].message)
+    assert.is_true(r[1].elapsed < 5)
   end)
 
   it("headers at 1 byte/s with timeout 2: fails in about 2 s, and the worker serves others meanwhile", function()

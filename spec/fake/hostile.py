@@ -12,6 +12,7 @@ Modes (a correct answer is a v2 list_connections page, or for a write
   ok                 the correct answer, Content-Length, keep-alive
   huge               200 and no Content-Length, then bytes at full speed until
                      the client goes (or --huge-bytes, 3 GB)
+  huge_length        the same with Content-Length: 3 GB
   trickle_head       the correct answer, one byte per second from the first
   slow_body          the head at once (Content-Length 1000), then one body
                      byte every 0.5 s
@@ -157,6 +158,10 @@ def serve(conn, args):
                 send(conn, mode, ok)
             elif mode == "huge":
                 endless(conn, mode, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n",
+                        b'{"x":"' + b"y" * 1000 + b'"}', args.huge_bytes)
+                return
+            elif mode == "huge_length":
+                endless(conn, mode, b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % args.huge_bytes,
                         b'{"x":"' + b"y" * 1000 + b'"}', args.huge_bytes)
                 return
             elif mode == "trickle_head":
