@@ -408,8 +408,8 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
     -- may try it again (not_sent), and the server never saw it
     tls_control(untrusted, "/_reset", "POST")
     r = call("mode=untrusted&steps=read,write&timeout=5&retries=1")
-    print(format("  untrusted: read %s (%s); write %s after %d attempt(s)", r[1].kind, r[1].message, r[2].kind,
-      r[2].attempts))
+    print(format("  untrusted: read %s (%s); write %s (%s) after %d attempt(s)", r[1].kind, r[1].message, r[2].kind,
+      r[2].message, r[2].attempts))
     assert.equal("network", r[1].kind)
     assert.matches("tls", r[1].message)
     assert.equal("network", r[2].kind)

@@ -94,6 +94,7 @@ function Sock:getreusedtimes() return self.reused end
 function Sock:sslhandshake(_, name, verify)
   use(self)
   self.sni, self.verify = name, verify
+  if self.script.tls_raise then error(self.script.tls_raise) end
   if self.script.tls then return nil, self.script.tls end
   return true
 end
@@ -277,6 +278,9 @@ describe("ngx transport: requests and connections (fake socket)", function()
       { script("", "close", { connect = "refused" }), "network", "connection refused" },
       { script("", "close", { connect = 7 }), "timeout", "timeout" },                -- connect_timeout 5 < 7
       { script("", "close", { tls = "certificate verify failed" }), "network", "certificate" },
+      -- lua-resty-core 0.1.25 raises when a handshake fails at once
+      { script("", "close", { tls_raise = "resty/core/socket.lua:244: assertion failed!" }), "network",
+        "tls: handshake failed, the reason lost" },
     }
     for _, c in ipairs(cases) do
       local w = World()

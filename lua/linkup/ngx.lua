@@ -527,7 +527,16 @@ local function request(env, req)
         return give_up(failed("before the TLS handshake", "timeout", timeout))
       end
       sock:settimeout(ms(left))
-      ok, err = sock:sslhandshake(nil, u.host, true)
+      -- pcall (LuaJIT yields through it): when the handshake completes at
+      -- once and then fails verification, lua-nginx-module 0.10.23 says
+      -- NGX_OK and lua-resty-core 0.1.25 (Debian 12's) raises "assertion
+      -- failed!" instead of returning the reason. Only the reason is lost.
+      local done, res, herr = pcall(sock.sslhandshake, sock, nil, u.host, true)
+      if done then
+        ok, err = res, herr
+      else
+        ok, err = nil, "handshake failed, the reason lost (" .. tostring(res) .. ")"
+      end
       if not ok then
         sock:close()
         return give_up("tls: " .. tostring(err), socket_kind(err))
