@@ -24,11 +24,21 @@
 --     until-close bodies stop the moment the total passes it (kind too_large);
 --   * bounded heads (LIMITS below), parsed in linear time;
 --   * a write (req.write) is sent once at most: on a fresh connection, never
---     a pooled one, never resent here, and never pooled afterwards;
+--     a pooled one, never resent here, and never pooled afterwards; a read
+--     that meets a pooled connection the server closed while idle goes once
+--     more on a fresh one, inside the same deadline;
 --   * every failure is `nil, message, kind, status, sent`, never a raised
 --     error: kind is "timeout", "network" or "too_large"; status the final
 --     status when one was read; sent false only when the request certainly
---     did not leave (bad URL, connect or TLS failed).
+--     did not leave (a bad URL or header, connect or TLS failed).
+--
+-- Where control can leave: every socket call and the yield below may park
+-- the light thread in nginx's event loop; the engine may kill it there
+-- (Run:close), and then the socket is simply dropped (never pooled: that
+-- happens only after a complete answer) and nginx closes it when the
+-- request ends. Nothing here raises on what the network sends; what can
+-- raise is misuse of nginx (ngx.socket.tcp outside a cosocket context),
+-- which the engine's pcall turns into a network error.
 --
 -- The exchange is written against a small socket interface (settimeout,
 -- connect, getreusedtimes, sslhandshake, send, receiveany, setkeepalive,
@@ -117,6 +127,7 @@ local function parse_url(url)
   if port < 1 or port > 65535 then return nil end
   if path == "" then path = "/" elseif sub(path, 1, 1) ~= "/" then path = "/" .. path end
   path = gsub(path, "#.*$", "")
+  if find(path, "[%z%s]") then return nil end -- it would split the request line
   local default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
   local hostname = find(host, ":", 1, true) and ("[" .. host .. "]") or host
   return { scheme = scheme, host = host, port = port, path = path, auth = auth,
