@@ -57,7 +57,14 @@ describe("OpenResty (real nginx, ngx transport)", function()
     if pid then H.sh("kill " .. pid .. " 2>/dev/null") end
     if server then server:stop() end
     H.sleep(0.2)
-    if prefix then H.sh("rm -rf " .. prefix) end
+    if prefix then
+      -- a Lua error in a handler, or a worker killed by a signal, is logged here
+      local log = H.sh("cat " .. prefix .. "/error.log")
+      H.sh("rm -rf " .. prefix)
+      assert.not_matches("lua entry thread aborted", log)
+      assert.not_matches("%[alert%]", log)
+      assert.not_matches("%[emerg%]", log)
+    end
   end)
 
   before_each(function() server:reset() end)
