@@ -84,14 +84,22 @@ local function judge(p, job, status, body, headers, extra, sent)
   if status == nil then
     local msg = type(body) == "string" and body or "transport failed"
     local kind = headers
+    -- extra: the status of a response that began and did not end whole
+    local began = type(extra) == "number" and extra or nil
     if kind == "too_large" then
-      fields = { kind = "decode", status = extra, retryable = false,
-        message = "response body exceeds max_response_bytes (" .. p.max_response_bytes .. ")" }
+      -- a body over the limit, or a header block no API sends (the
+      -- transport's message says which): not retried, it would come again
+      if msg:find("header") then
+        msg = "response headers too large"
+      else
+        msg = "response body exceeds max_response_bytes (" .. p.max_response_bytes .. ")"
+      end
+      fields = { kind = "decode", status = began, retryable = false, message = msg }
     else
       if kind ~= "timeout" and kind ~= "network" then
         kind = msg:lower():find("timed? ?out") and "timeout" or "network"
       end
-      fields = { kind = kind, retryable = true, message = msg, not_sent = sent == false }
+      fields = { kind = kind, status = began, retryable = true, message = msg, not_sent = sent == false }
     end
   elseif type(status) ~= "number" or type(body) ~= "string" then
     fields = { kind = "network", retryable = false,
