@@ -601,7 +601,9 @@ end
 
 --- sleep(seconds): yields to nginx for the pause between retries.
 function M.sleep(s)
-  ngx.sleep(s)
+  -- nginx's timers count milliseconds: a shorter pause would be
+  -- ngx.sleep(0), which stock nginx warns about on every call
+  ngx.sleep(s > 0.001 and s or 0.001)
 end
 
 return M

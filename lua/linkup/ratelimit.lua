@@ -101,8 +101,12 @@ function Shared:take()
   local slot = k .. (head % self.requests)
   local oldest = dict:get(slot)
   local wait = 0
-  if oldest and now - oldest < self.window then
-    wait = oldest + self.window - now
+  -- decide and compute from one number: `now - oldest < window` could hold
+  -- by a hair while `oldest + window - now` came out 0, and a wait of 0
+  -- means "booked" to the engine (every waiter then went at once)
+  local free_at = oldest and oldest + self.window
+  if free_at and free_at > now then
+    wait = free_at - now
   else
     dict:set(slot, now, self.window + 1)
     dict:set(k .. "head", head + 1)
