@@ -3,11 +3,11 @@
 # Exits non-zero when anything failed (a spec, a build, a sanitizer report).
 #
 #   sh spec/run.sh            all suites
-#   SUITES="lua5.4" sh spec/run.sh      only some (lint lua5.4 asan luajit lua5.1
+#   SUITES="lua5.4" sh spec/run.sh      only some (lint fake lua5.4 asan luajit lua5.1
 #                                       lua5.2 lua5.3 valgrind fuzz)
 set -u
 cd "$(dirname "$0")/.." || exit 2
-SUITES=${SUITES:-"lint lua5.4 asan luajit lua5.1 lua5.2 lua5.3 valgrind fuzz"}
+SUITES=${SUITES:-"lint fake lua5.4 asan luajit lua5.1 lua5.2 lua5.3 valgrind fuzz"}
 MAKE=${MAKE:-make}
 pass=0
 fail=0
@@ -131,6 +131,12 @@ for s in $SUITES; do
       # libFuzzer harness under ASan+UBSan: `make fuzz` explores further.
       build fuzz-build && check fuzz "fuzz: $(ls fuzz/corpus | wc -l) corpus inputs ran clean" \
         build/fuzz/fuzz_response -detect_leaks=0 fuzz/corpus/*
+      ;;
+    fake)
+      # The fake LinkupAPI's own tests: every spec leans on it, so it is
+      # checked first (its limiter, lies, state and faults).
+      check fake "fake: the fake LinkupAPI's own tests pass" \
+        env PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -q spec/fake/test_linkupapi.py
       ;;
     lint)
       # luacheck over every Lua file (.luacheckrc): unused values, globals.
