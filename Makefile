@@ -73,6 +73,9 @@ install: $(BUILD)/linkup.so
 	install -m 0644 $(LUA_SRCS) $(DESTDIR)$(LUADIR)/linkup/
 	install -d $(DESTDIR)$(LUADIR)/linkup/cli
 	install -m 0644 $(CLI_SRCS) $(DESTDIR)$(LUADIR)/linkup/cli/
+	# types for lua-language-server: point its workspace.library here
+	install -d $(DESTDIR)$(LUADIR)/linkup/types
+	install -m 0644 types/linkup.lua $(DESTDIR)$(LUADIR)/linkup/types/
 	install -d $(DESTDIR)$(BINDIR)
 	sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/linkup > $(DESTDIR)$(BINDIR)/linkup-$(LUA_VERSION)
 	chmod 0755 $(DESTDIR)$(BINDIR)/linkup-$(LUA_VERSION)

@@ -5,7 +5,7 @@ source = {
   url = "git+https://github.com/linkup-lua/linkup.git",
 }
 description = {
-  summary = "Lua client for LinkupAPI's LinkedIn network endpoints (connections, recommendations)",
+  summary = "Lua client for LinkupAPI's LinkedIn network endpoints: connections, invitations, invites, accounts",
   detailed = [[
 linkup calls LinkupAPI's v1 and v2 network endpoints over libcurl, decodes
 JSON in C with lua-cjson, and gives plain Lua tables, lazy iterators over
@@ -80,4 +80,7 @@ build = {
   install = {
     bin = { linkup = "bin/linkup" },
   },
+  -- the interface reference, and types for lua-language-server (point its
+  -- workspace.library at the rock's types directory)
+  copy_directories = { "docs", "types" },
 }
