@@ -114,7 +114,7 @@ describe("installing the command", function()
   it("luarocks make: a wrapper that runs once the tree is on the paths", function()
     -- in a copy: luarocks builds the C module in the source directory
     local src, tree = tmp .. "/src", tmp .. "/tree"
-    H.sh(string.format("mkdir -p %s && tar -cf - bin csrc lua rockspec | tar -C %s -xf -", H.q(src), H.q(src)))
+    H.sh(string.format("mkdir -p %s && tar -cf - bin csrc lua rockspec docs types | tar -C %s -xf -", H.q(src), H.q(src)))
     local out, ok = H.sh(string.format("cd %s && luarocks --lua-version 5.4 --tree %s make --deps-mode none " ..
       "rockspec/linkup-scm-1.rockspec 2>&1", H.q(src), H.q(tree)))
     assert.is_true(ok, out)
