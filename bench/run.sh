@@ -107,3 +107,15 @@ echo "| ---: | ---: | ---: | ---: | ---: |"
 serve short --quiet-log --lie '{"short_pages": {"drop": 1, "next": "shift"}}'
 lua5.4 bench/short_pages.lua "$url" | awk -F '\t' \
   'NR == 1 { r1 = $3 } { printf "| %d | %d | %d | %s | %.2f |\n", $1, $2, $3, $4, $3 / r1 }'
+
+echo
+echo "### Big integers kept exact: core.decode of a page of 1,000 v1 invitations (CPU per item)"
+echo
+echo "| ids | µs per item |"
+echo "| --- | ---: |"
+for mode in small strings big; do
+  lua5.4 bench/bigint.lua "$mode" 50 | sed -n 's/^\([a-z]*\) .*: \([0-9.]*\) us per item.*/| \1 | \2 |/p'
+done
+
+echo
+lua5.4 bench/store_sync.lua 30000 1000

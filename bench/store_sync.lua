@@ -54,9 +54,9 @@ end
 local db = dir .. "/linkup.db"
 local store = assert(S.open(db))
 
-local function run(label, sync_opts)
+local function run(label, sync_opts, c)
   local t0, c0 = wall(), os.clock()
-  local s = assert(store:sync(client, "connections", sync_opts))
+  local s = assert(store:sync(c or client, "connections", sync_opts))
   local w, c = wall() - t0, os.clock() - c0
   print(string.format("| %s | %d | %d | %d | %.2f | %.2f | %.1f | %d |", label, s.seen, s.added, s.pages, w, c,
     s.seen / w, s.credits))
@@ -73,6 +73,12 @@ local db_bytes, wal_bytes = size(db), size(db .. "-wal")
 run("full again (all known)", { page_size = PAGE })
 local s = run("new-only (all known)", { page_size = PAGE, new_only = true })
 local small = run("new-only, pages of 100", { page_size = 100, new_only = true })
+-- the same account a day later: 50 people connected since (the fake's
+-- head-50 puts them at the head of the list; the rows keep one account key)
+opts.account_id = "acc-size-" .. N .. "-head-50"
+local later = linkup.new(opts)
+local fresh = run("new-only after 50 new ones, pages of 100",
+  { page_size = 100, new_only = true, account = "acc-size-" .. N }, later)
 print()
 local c0 = os.clock()
 local rows = assert(store:changes("connections", s.run))
@@ -82,6 +88,8 @@ local c2 = os.clock()
 store:close()
 print(string.format("new-only: %d credits (pages of %d) or %d (pages of 100) against %d for a full walk",
   s.credits, PAGE, small.credits, s.full_walk_credits))
+print(string.format("new-only after 50 new ones: %d added, %d credits against %d for a full walk",
+  fresh.added, fresh.credits, fresh.full_walk_credits))
 print(string.format("changes since the new-only run: %d rows in %.2f ms CPU; since run 0: %d rows in %.1f ms CPU",
   #rows, (c1 - c0) * 1000, #all, (c2 - c1) * 1000))
 print(string.format("database after the first sync: %.1f MiB (+ %.1f MiB WAL); closed: %.1f MiB, %d bytes per item",

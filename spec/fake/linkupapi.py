@@ -98,6 +98,16 @@ def recommendation(i, version):
     return r
 
 
+def connection_at(i, head, version):
+    """Item i of a connection list with `head` new people at its head (the
+    lists come newest first): new-<j> first, then person-<i - head>."""
+    if i < head:
+        c = connection(10 ** 6 + head - 1 - i, version)
+        c["profile_url"] = f"https://www.linkedin.com/in/new-{head - 1 - i}/"
+        return c
+    return connection(i - head, version)
+
+
 def items(kind, version, start, count, n):
     make = connection if kind == "connections" else recommendation
     return [make(i, version) for i in range(max(0, start), min(start + count, n))]
@@ -1389,9 +1399,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.fixed_page()
         lie = STATE.config.get("lie")
         if action == "list_connections":
-            n = size_of(account, STATE.args.connections)
+            head = number_in(account, "head", 0)  # head-N: N new people at the head
+            n = size_of(account, STATE.args.connections) + head
             idx, nxt, more = v2_page(n, offset, count, lie)
-            got = [connection(i, 2) for i in idx]
+            got = [connection_at(i, head, 2) for i in idx]
             if lie.get("no_profile_url"):
                 got = [strip_urls(it) for it in got]
             data = {"connections": got, "total_results": len(got), "total_available_results": STATE.total(n, lie),
