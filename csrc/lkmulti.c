@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* lkmulti.c: many transfers at once on libcurl's multi interface, driven
  * step by step from Lua.
  *
@@ -15,6 +16,7 @@
  * side goes first, no pointer outlives what it points at.
  */
 #include <string.h>
+#include <time.h>
 
 #include "lkeasy.h"
 
@@ -192,14 +194,25 @@ static int multi_wait(lua_State *L) {
   lk_multi *m = check_multi(L);
   lua_Number s = luaL_optnumber(L, 2, 1.0);
   int timeout_ms = !(s > 0) ? 0 : s > 3600.0 ? 3600 * 1000 : (int)(s * 1000.0);
+  struct timespec t0;
   CURLMcode mc;
   int done = step(m, &mc);
-  if (done == 0 && m->running > 0) {
-    /* curl_multi_poll returns early on activity, and on EINTR (libcurl
-     * treats it as "nothing happened"), which is what lets a signal
-     * through: the Lua caller decides whether to wait again. */
-    mc = curl_multi_poll(m->multi, NULL, 0, timeout_ms, NULL);
-    if (mc == CURLM_OK) done = step(m, &mc);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  /* Data for a page comes in many bursts: keep polling here until a
+   * transfer ends or the time is up, rather than going back to Lua after
+   * each burst. A poll that wakes with nothing to read was woken by a
+   * signal (libcurl takes EINTR for "nothing happened") or by a timer of
+   * libcurl's own: go back to Lua then, so that a Ctrl-C is seen at once. */
+  while (done == 0 && m->running > 0 && mc == CURLM_OK) {
+    struct timespec t1;
+    int numfds = 0, left;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    left = timeout_ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+    if (left <= 0) break;
+    mc = curl_multi_poll(m->multi, NULL, 0, left, &numfds);
+    if (mc != CURLM_OK) break;
+    done = step(m, &mc);
+    if (numfds == 0) break;
   }
   if (done < 0 || mc != CURLM_OK)
     return luaL_error(L, "linkup: curl multi failed: %s", curl_multi_strerror(mc));

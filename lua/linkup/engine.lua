@@ -235,12 +235,20 @@ end
 local Run = {}
 Run.__index = Run
 
+local function no_feed() return nil end
+
 --- run(p, k, feed) -> a run. feed() gives the next job to start, or nil
 -- when there is none for now; it is asked whenever a place is free.
 function M.run(p, k, feed)
   local backend = p.backend
   if backend == "plain" then k = 1 end
-  return setmetatable({ p = p, k = k, feed = feed, active = 0, backend = backend,
+  -- how a job of a light thread or of a plain transport sends and waits
+  local io = backend ~= "curl" and p.io
+  if backend ~= "curl" and not io then
+    io = { send = function(req) return call_transport(p.transport, req) end, sleep = p.sleep }
+    p.io = io
+  end
+  return setmetatable({ p = p, k = k, feed = feed or no_feed, active = 0, backend = backend, io = io,
                         runnable = {}, timers = {}, inflight = {}, queue = {}, threads = {} }, Run)
 end
 
@@ -267,17 +275,18 @@ local curl_io = {
   sleep = function(s) co_yield(SLEEP, s) end,
 }
 
+-- (No closure is made per job: LuaJIT cannot compile the creation of one.)
 local function start(self, job)
   self.active = self.active + 1
   job.run = self
   local p = self.p
   if self.backend == "curl" then
-    job.co = co_create(function() return attempt(p, job, curl_io) end)
+    job.co = co_create(attempt)
+    job.args = { n = 3, p, job, curl_io }
     self.runnable[#self.runnable + 1] = job
   elseif self.backend == "ngx" then
-    local io = { send = function(req) return call_transport(p.transport, req) end, sleep = p.sleep }
     local ngx = ngx -- luacheck: ignore 113
-    local t, err = ngx.thread.spawn(attempt, p, job, io)
+    local t, err = ngx.thread.spawn(attempt, p, job, self.io)
     if not t then error("linkup: cannot start a light thread: " .. tostring(err), 0) end
     job.thread = t
     self.threads[#self.threads + 1] = job
@@ -397,7 +406,7 @@ local function closed_under(self)
   for _, t in ipairs(self.timers) do jobs[#jobs + 1] = t.job end
   for _, job in ipairs(self.queue) do jobs[#jobs + 1] = job end
   self.inflight, self.runnable, self.timers, self.queue = {}, {}, {}, {}
-  self.feed = function() return nil end
+  self.feed = no_feed
   for _, job in ipairs(jobs) do
     if not job.done then
       job.meta = fail(p, job.plan, { kind = "network", retryable = false, attempts = job.attempts,
@@ -447,8 +456,7 @@ function Run:step()
     return true
   else
     local job = remove(self.queue, 1)
-    local p = self.p
-    attempt(p, job, { send = function(req) return call_transport(p.transport, req) end, sleep = p.sleep })
+    attempt(self.p, job, self.io)
     finished(self, job)
     return true
   end
@@ -480,18 +488,14 @@ function Run:close()
     self.threads = {}
   end
   self.active = 0
-  self.feed = function() return nil end
+  self.feed = no_feed
 end
 
 --- call(p, plan) -> data, meta | nil, err: one request with its retries.
 function M.call(p, plan)
   local job = M.job(p, plan)
-  local fed = false
-  local run = M.run(p, 1, function()
-    if fed then return nil end
-    fed = true
-    return job
-  end)
+  local run = M.run(p, 1)
+  run:start(job)
   run:wait(job)
   if job.data then return job.data, job.meta end
   return nil, job.meta

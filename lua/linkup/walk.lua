@@ -154,6 +154,15 @@ end
 -- planning: what to ask for next (the run's feed)
 ---------------------------------------------------------------------------
 
+-- A job of a walk has ended: its reservation gives way to what it cost.
+-- (One function for every job, not a closure per page: LuaJIT cannot
+-- compile the creation of a closure, and a walk makes a job per page.)
+local function settle(job)
+  local w = job.walk
+  w.reserved = w.reserved - job.plan.credits
+  if job.data then w.spent = w.spent + (job.meta.credits or 0) end
+end
+
 -- Turns a plan into a job whose credits are reserved now and counted when
 -- it ends; nil when the budget cannot take it.
 local function budgeted_job(w, plan)
@@ -163,10 +172,7 @@ local function budgeted_job(w, plan)
   end
   w.reserved = w.reserved + plan.credits
   local job = engine.job(w.p, plan)
-  job.on_done = function(j)
-    w.reserved = w.reserved - plan.credits
-    if j.data then w.spent = w.spent + (j.meta.credits or 0) end
-  end
+  job.walk, job.on_done = w, settle
   return job
 end
 
@@ -397,19 +403,29 @@ end }
 function M.items(client, kind, opts, where)
   local w = new_walk(client, kind, opts, where, 3)
   local items, pos, idx, n, first = nil, nil, 0, 0, 0
-  local function step()
-    if w.closed then return nil end
+  -- The page is used up: fetch pages until one has items (the loop lives
+  -- here, off the hot path: LuaJIT cannot trace a user's loop through an
+  -- iterator that loops itself, and would interpret the whole loop).
+  local function refill()
     while true do
-      if items and idx < n then
-        idx = idx + 1
-        w.yielded = w.yielded + 1
-        return pos and pos[idx] or (first + idx - 1), items[idx]
-      end
       items = nil
       local data, meta = next_page(w)
       if not data then return nil end
-      items, pos, idx, n, first = data[w.list], meta.positions, 0, #data[w.list], meta.first
+      items, pos, idx, n, first = data[w.list], meta.positions, 1, #data[w.list], meta.first
+      if n > 0 then
+        w.yielded = w.yielded + 1
+        return pos and pos[1] or first, items[1]
+      end
     end
+  end
+  local function step()
+    if idx < n and not w.closed then
+      idx = idx + 1
+      w.yielded = w.yielded + 1
+      return pos and pos[idx] or (first + idx - 1), items[idx]
+    end
+    if w.closed then return nil end
+    return refill()
   end
   return step, nil, nil, setmetatable({ w = w }, Closer)
 end
