@@ -54,9 +54,9 @@ end
 local db = dir .. "/linkup.db"
 local store = assert(S.open(db))
 
-local function run(label, sync_opts, c)
+local function run(label, sync_opts, other)
   local t0, c0 = wall(), os.clock()
-  local s = assert(store:sync(c or client, "connections", sync_opts))
+  local s = assert(store:sync(other or client, "connections", sync_opts))
   local w, c = wall() - t0, os.clock() - c0
   print(string.format("| %s | %d | %d | %d | %.2f | %.2f | %.1f | %d |", label, s.seen, s.added, s.pages, w, c,
     s.seen / w, s.credits))
