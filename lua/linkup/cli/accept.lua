@@ -36,7 +36,9 @@ function M.run(cmd, args, ctx)
                                  plan = plan })
   if args.all then
     local list = {}
-    for _, inv in ctx.client:each_invitation{ invitation_type = args.type, page_size = actions.page_size(ctx) } do list[#list + 1] = inv end
+    for _, inv in ctx.client:each_invitation{ invitation_type = args.type, page_size = actions.page_size(ctx) } do
+      list[#list + 1] = inv
+    end
     for _, inv in ipairs(list) do
       run:add(record_of(inv), cmd.name, { entity_urn = inv.entity_urn, shared_secret = inv.shared_secret })
     end
