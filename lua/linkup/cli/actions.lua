@@ -142,6 +142,28 @@ function Run:check()
   plan:close()
 end
 
+-- A dry run's guarded invite: what the guard would say, without writing
+-- the database (a plan leaves no attempt behind, even when interrupted).
+function Run:plan_guarded(step)
+  local guard, url = step.guard, step.params.profile_url
+  local seen, outcome, id = guard:seen(url)
+  if seen == nil then return nil, outcome end
+  if seen then
+    return nil, { kind = "store", code = "SEEN", message = format("%s was already invited by %s (attempt %d: %s)",
+      url, self.ctx.account, id, outcome) }
+  end
+  if self.max_per_day then
+    local n, err = guard:count_today()
+    if not n then return nil, err end
+    if n + self.counts.planned >= self.max_per_day then
+      return nil, { kind = "store", code = "CAP", message = format("the cap of %d invitations a day (UTC) would be "
+        .. "reached", self.max_per_day) }
+    end
+  end
+  local client = self.ctx.client
+  return client:invite(step.params)
+end
+
 -- One step: its record, from the answer or the refusal. Returns false
 -- when it was not taken (--max reached).
 function Run:step(step)
@@ -163,16 +185,10 @@ function Run:step(step)
   local client = self.ctx.client
   self.current = step
   local data, meta
-  if step.guard then
-    if self.dry_run and self.max_per_day then
-      -- a dry run records nothing, so the guard cannot count the plan
-      local n = step.guard:count_today()
-      if n and n + self.counts.planned >= self.max_per_day then
-        meta = { kind = "store", code = "CAP", message = format("the cap of %d invitations a day (UTC) would "
-          .. "be reached", self.max_per_day) }
-      end
-    end
-    if not meta then data, meta = step.guard:invite(client, step.params) end
+  if step.guard and self.dry_run then
+    data, meta = self:plan_guarded(step)
+  elseif step.guard then
+    data, meta = step.guard:invite(client, step.params)
   else
     data, meta = client[step.call](client, step.params)
   end
