@@ -177,6 +177,7 @@ describe("linkup network commands", function()
       local cases = {
         { "name,profile_url\nA,https://www.linkedin.com/in/x\nB,\nC,https://www.linkedin.com/in/y\n", ":3: no profile_url" },
         { "name,url\nA,https://www.linkedin.com/in/x\n", ":1: the header has no profile_url column" },
+        { 'name,profile_url\r\n"two\r\nlines",https://www.linkedin.com/in/x\r\nB, \r\n', ":4: no profile_url" },
         { '{"profile_url":"https://www.linkedin.com/in/x"}\n{"name":"no url"}\n', ":2: no profile_url" },
         { '{"profile_url":"https://www.linkedin.com/in/x"}\nnot json\n', ":2: not a JSON object" },
         { 'profile_url\n"https://www.linkedin.com/in/x\n', ":2: a quoted field is not closed" },
@@ -393,6 +394,19 @@ describe("linkup network commands", function()
       assert.equal(2, rc)
       assert.matches("^linkup: %-%-id: linkup%.withdraw: ", err)
     end)
+  end)
+
+  it("reads an invitation's age from v2's number and compact text and from v1's free text", function()
+    local age = require "linkup.cli.age"
+    local cases = {
+      { { sent_time_days = 12, sent_time = "1w" }, 12 }, { { sent_time = "3d" }, 3 }, { { sent_time = "2w" }, 14 },
+      { { sent_time = "1mo" }, 30 }, { { sent_time = "5h" }, 0 }, { { sent_time = "Sent today" }, 0 },
+      { { sent_time = "Sent yesterday" }, 1 }, { { sent_time = "1 day ago" }, 1 }, { { sent_time = "Sent 3 days ago" }, 3 },
+      { { sent_time = "1 week ago" }, 7 }, { { sent_time = "Sent 3 weeks ago" }, 21 }, { { sent_time = "a month ago" }, 30 },
+      { { sent_time = "2 months ago" }, 60 }, { { sent_time = "1 year ago" }, 365 }, { { sent_time = "2 hours ago" }, 0 },
+      { { sent_time = "whenever" }, nil }, { {}, nil },
+    }
+    for _, c in ipairs(cases) do assert.equal(c[2], age.days(c[1]), cjson.encode(c[1])) end
   end)
 
   it("check prints the status of each URL, both versions", function()
