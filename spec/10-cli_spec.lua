@@ -60,7 +60,10 @@ describe("bin/linkup", function()
       local out, _, rc = run("--help")
       assert.equal(0, rc)
       assert.matches("^Usage: linkup ", out)
-      for _, c in ipairs{ "connections", "recommendations", "completion" } do assert.matches("\n   " .. c, out) end
+      for _, c in ipairs{ "connections", "recommendations", "invitations", "sent", "accounts", "invite", "accept",
+                          "decline", "withdraw", "check", "sync", "changes", "completion" } do
+        assert.matches("\n   " .. c, out)
+      end
       out, _, rc = run("connections --help")
       assert.equal(0, rc)
       assert.matches("Usage: linkup connections", out)
@@ -92,7 +95,7 @@ describe("bin/linkup", function()
         ["connections --limit 0 --account a"] = "%-%-limit must be at least 1",
         ["connections --limit 2.5 --account a"] = "whole number",
         ["connections --timeout 0 --account a"] = "%-%-timeout must be more than 0",
-        ["invitations"] = "unknown command 'invitations'",
+        ["bogus"] = "unknown command 'bogus'",
         ["connections -f xml"] = "must be one of 'jsonl', 'json', 'csv', 'table'",
         ["connections --api-version 3"] = "at most 2",
         ["connections --country XX --token t"] = "%-%-country must be one of BR CA DE",

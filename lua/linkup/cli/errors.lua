@@ -17,11 +17,16 @@ local format, type, tostring, setmetatable, getmetatable = string.format, type, 
 
 local M = { OK = 0, FAILED = 1, USAGE = 2, INTERRUPTED = 130 }
 
-local Usage, WriteFailure, Finish = {}, {}, {}
+local Usage, WriteFailure, Finish, Failure = {}, {}, {}, {}
 
 --- usage(fmt, ...): raises a usage error (exit 2).
 function M.usage(fmt, ...)
   error(setmetatable({ message = format(fmt, ...) }, Usage), 0)
+end
+
+--- fail(fmt, ...): raises a failure of the command's own (exit 1), one line.
+function M.fail(fmt, ...)
+  error(setmetatable({ message = format(fmt, ...) }, Failure), 0)
 end
 
 --- write_failure(where, message) -> the error of a failed write, open or
@@ -50,6 +55,7 @@ function M.explain(err)
   local mt = getmetatable(err)
   if mt == Finish then return err.code, nil, err.text end
   if mt == Usage then return M.USAGE, "linkup: " .. err.message end
+  if mt == Failure then return M.FAILED, "linkup: " .. err.message end
   if mt == WriteFailure then
     return M.FAILED, format("linkup: cannot write %s: %s", err.where, tostring(err.message))
   end

@@ -19,19 +19,6 @@ local linkup = require "linkup"
 
 local M = {}
 
--- The width the table format fills: $COLUMNS, else the terminal's.
-local function terminal_columns()
-  local w = tonumber(os.getenv("COLUMNS") or "")
-  if not w then
-    local p = io.popen("tput cols 2>/dev/null")
-    if p then
-      w = tonumber(p:read("*l") or "")
-      p:close()
-    end
-  end
-  return (w and w >= 40) and w or 100
-end
-
 -- The walk's options, from the options that name one (`walk`).
 local function walk_options(cmd, args)
   local t = {}
@@ -46,8 +33,15 @@ end
 -- version, account, prog }.
 function M.run(cmd, args, ctx)
   if args.append and not args.output then errors.usage("--append needs --output FILE") end
-  local sel = fields.select(args.fields, cmd.fields, cmd.name)
-  local fmt = output.new(args.format, sel, args.format == "table" and terminal_columns() or nil)
+  -- v1 and v2 items of a list may differ (fields_v1): --fields takes the
+  -- fields of the version in use
+  local documented, what = cmd.fields, cmd.name
+  if cmd.fields_v1 then
+    documented = ctx.version == 1 and cmd.fields_v1 or cmd.fields
+    what = cmd.name .. " on API v" .. ctx.version
+  end
+  local sel = fields.select(args.fields, documented, what)
+  local fmt = output.new(args.format, sel, args.format == "table" and output.columns() or nil)
   -- the walk checks its options now (a misuse raises), before any output
   local iter, state, init = ctx.client:each_page(cmd.kind, walk_options(cmd, args))
   local out = sink.open(args.output, args.append, fmt)

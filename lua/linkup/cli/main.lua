@@ -81,6 +81,8 @@ function M.parser(prog)
     for _, a in ipairs(e.arguments or {}) do
       local el = c:argument(a[1], a.help)
       if a.choices then el:choices(a.choices) end
+      if a.args then el:args(a.args) end
+      if a.default ~= nil then el:default(a.default) end
     end
     add_options(c, e.options)
     entries[e.name], names[c] = e, prog .. " " .. e.name
@@ -124,10 +126,14 @@ function M.main(argv)
     end
     local parsed = parser:parse(args)
     local entry = entries[parsed.command]
+    -- argparse leaves an optional argument ("?") absent whatever its default
+    for _, a in ipairs(entry.arguments or {}) do
+      if parsed[a[1]] == nil then parsed[a[1]] = a.default end
+    end
     local ctx = { prog = prog, parser = parser }
     if entry.client then
       local info
-      ctx.client, info = client.open(parsed, entry.options)
+      ctx.client, info = client.open(parsed, entry, entry.client_options and entry.client_options(parsed, ctx))
       ctx.version, ctx.account = info.version, info.account
     end
     return entry.run(entry, parsed, ctx)

@@ -139,9 +139,28 @@ M.EXPORT = {
     help = "no progress" },
 }
 
+--- Every write command (invite, accept, decline, withdraw).
+M.ACTION = {
+  { "--dry-run", client = "dry_run",
+    help = "show the plan and its price (outcome planned); send no write" },
+  { "--max", argname = "N", convert = M.int(1), help = "at most N writes this run" },
+}
+
+--- The local database, for the commands that keep or read one.
+M.DB = { "--db", argname = "FILE", convert = M.text(), help = "the SQLite database (created if new)" }
+
+--- The account's name in the database.
+M.ACCOUNT_KEY = { "--account-key", argname = "NAME", convert = M.text(),
+  help = "the name of this account's rows in the database (default: the v2 account id; v1 must give one)" }
+
+--- The invitation lists' type filter.
+M.TYPE = { "--type", argname = "TYPE", convert = M.text(), walk = "invitation_type", resume = "copy",
+  help = "invitation_type: CONNECTION, ORGANIZATION or CONTENT_SERIES" }
+
 -- The headings the lists' options go under in --help.
 for _, o in ipairs(M.CLIENT) do o.group = "API options" end
 for _, o in ipairs(M.EXPORT) do o.group = "Export options" end
+for _, o in ipairs(M.ACTION) do o.group = "Write options" end
 
 --- join(...) -> one list of the options of every list given (nil ones skipped).
 function M.join(...)
@@ -150,6 +169,24 @@ function M.join(...)
     for _, o in ipairs(select(i, ...) or {}) do all[#all + 1] = o end
   end
   return all
+end
+
+--- pick(list, group, names...) -> copies of the options of list with
+-- those long names, in that order, under another heading.
+function M.pick(list, group, ...)
+  local out = {}
+  for i = 1, select("#", ...) do
+    local want = select(i, ...)
+    for _, o in ipairs(list) do
+      if M.name(o) == want then
+        local c = {}
+        for k, v in pairs(o) do c[k] = v end
+        c.group = group
+        out[#out + 1] = c
+      end
+    end
+  end
+  return out
 end
 
 --- target(o) -> the key of the option's value in the parsed arguments.

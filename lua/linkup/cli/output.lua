@@ -145,6 +145,20 @@ function M.table(sel, columns)
   }
 end
 
+--- columns() -> the width the table format fills: $COLUMNS, else the
+-- terminal's (100 when neither says, and never under 40).
+function M.columns()
+  local w = tonumber(os.getenv("COLUMNS") or "")
+  if not w then
+    local p = io.popen("tput cols 2>/dev/null")
+    if p then
+      w = tonumber(p:read("*l") or "")
+      p:close()
+    end
+  end
+  return (w and w >= 40) and w or 100
+end
+
 --- new(name, selection, columns) -> the format
 function M.new(name, sel, columns)
   return M[name](sel, columns)
