@@ -225,7 +225,11 @@ function Guard:invite(client, params)
     if require("linkup.check").is_misuse(data) then
       drop(self, id)
     else
-      self:finish(id, "uncertain", { kind = "raised", message = tostring(data) })
+      local linkup = package.loaded.linkup
+      local interrupted = linkup and linkup.is_interrupt and linkup.is_interrupt(data)
+      self:finish(id, "uncertain", { kind = interrupted and "interrupted" or "raised",
+                                     message = interrupted and "interrupted (Ctrl-C) while the invite was in flight"
+                                                            or tostring(data) })
     end
     error(data, 0)
   end

@@ -389,11 +389,17 @@ function M.sync(self, client, kind, opts)
   local pok, ok, err = pcall(walk)
   if not pok then
     if api_error(ok) then
+      -- the store resumes the run by itself: the walk's own place to
+      -- resume (err.resume, and in tostring) would only mislead
+      ok.resume = nil
       mark(self, w, "failed", tostring(ok), new_only)
       ok.run = run_id
       return nil, ok
     end
-    mark(self, w, "interrupted", "interrupted: " .. tostring(ok), new_only)
+    local linkup = package.loaded.linkup
+    local why = (linkup and linkup.is_interrupt and linkup.is_interrupt(ok)) and "interrupted (Ctrl-C)"
+                or ("interrupted: " .. tostring(ok))
+    mark(self, w, "interrupted", why, new_only)
     error(ok, 0)
   end
   if not ok then
