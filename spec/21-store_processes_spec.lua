@@ -40,7 +40,7 @@ local function hold_write_lock(db, seconds)
   f:close()
   H.sh(string.format("(cat %s; sleep %s; echo 'COMMIT;'; rm -f %s) | sqlite3 %s >/dev/null 2>&1 &", script,
     tostring(seconds), script, H.q(db)))
-  for _ = 1, 100 do
+  for _ = 1, 500 do -- up to 10 s: a loaded machine starts sqlite3 slowly
     local out = H.sh("sqlite3 " .. H.q(db) .. " '.timeout 0' 'BEGIN IMMEDIATE;' 'ROLLBACK;' 2>&1")
     if out:find("locked") then return true end
     H.sleep(0.02)
