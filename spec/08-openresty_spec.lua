@@ -2,18 +2,11 @@
 -- runs LuaJIT), through the ngx transport: examples/nginx.conf is rendered
 -- and run as it is, so the example cannot rot.
 local H = require "helpers"
+local N = require "nginx_helpers"
 local cjson = require "cjson"
 
-local NGINX_MOD = "/usr/lib/nginx/modules/ngx_http_lua_module.so"
-local have_nginx = io.open(NGINX_MOD) ~= nil and os.execute("command -v nginx >/dev/null 2>&1")
 -- nginx runs LuaJIT whatever interpreter runs busted: once, in the LuaJIT suite.
 if (os.getenv("LINKUP_SUITE") or "luajit") ~= "luajit" then return end
-local root = H.sh("pwd"):gsub("%s+$", "")
-
-local function free_port()
-  -- ask the kernel: bind to port 0 with python, print the port
-  return tonumber((H.sh("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'")))
-end
 
 local function curl(url, max_time)
   local out = H.sh(string.format("env -u LD_PRELOAD curl -sS --max-time %d 2>/dev/null -w '\\n%%{http_code} %%{time_total}' %s",
@@ -23,48 +16,22 @@ local function curl(url, max_time)
 end
 
 describe("OpenResty (real nginx, ngx transport)", function()
-  if not have_nginx then
+  if not N.available() then
     it("needs nginx and libnginx-mod-http-lua", function() error("nginx or its lua module is missing") end)
     return
   end
-  local server, prefix, port, pid
+  local server, ng, port
 
   setup(function()
     server = H.start_server()
-    assert(select(2, H.sh("make -s LUA_VERSION=jit >/dev/null")), "LuaJIT build failed")
-    prefix = os.tmpname()
-    os.remove(prefix)
-    H.sh("mkdir -p " .. prefix .. "/tmp " .. prefix .. "/logs")
-    port = free_port()
-    local conf = assert(io.open("examples/nginx.conf")):read("*a")
-    local subst = { PREFIX = prefix, PORT = tostring(port), LINKUP_LUA = root .. "/lua",
-                    LINKUP_SO = root .. "/build/jit", BASE_URL = server.url, API_KEY = H.API_KEY }
-    conf = conf:gsub("@(%u[%u_]*)@", function(k) return assert(subst[k], k) end)
-    local f = assert(io.open(prefix .. "/nginx.conf", "w"))
-    f:write(conf)
-    f:close()
-    pid = H.sh(string.format("env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS nginx -p %s -c %s/nginx.conf " ..
-      ">%s/stdout.log 2>&1 & echo $!", prefix, prefix, prefix)):match("%d+")
-    for _ = 1, 100 do
-      local _, code = curl("http://127.0.0.1:" .. port .. "/ping", 1)
-      if code == 200 then return end
-      H.sleep(0.05)
-    end
-    error("nginx did not start: " .. H.sh("cat " .. prefix .. "/error.log " .. prefix .. "/stdout.log"))
+    ng = N.start(assert(io.open("examples/nginx.conf")):read("*a"), { BASE_URL = server.url, API_KEY = H.API_KEY })
+    port = ng.port
   end)
 
   teardown(function()
-    if pid then H.sh("kill " .. pid .. " 2>/dev/null") end
     if server then server:stop() end
-    H.sleep(0.2)
-    if prefix then
-      -- a Lua error in a handler, or a worker killed by a signal, is logged here
-      local log = H.sh("cat " .. prefix .. "/error.log")
-      H.sh("rm -rf " .. prefix)
-      assert.not_matches("lua entry thread aborted", log)
-      assert.not_matches("%[alert%]", log)
-      assert.not_matches("%[emerg%]", log)
-    end
+    -- a Lua error in a handler, or a worker killed by a signal, is logged
+    if ng then ng:stop{ "lua entry thread aborted", "%[alert%]", "%[emerg%]" } end
   end)
 
   before_each(function() server:reset() end)

@@ -14,18 +14,6 @@ local function log_of(server, action)
   return out
 end
 
--- The most arrivals the log shows in any window of `per` seconds.
-local function most_in_window(entries, per)
-  local t = {}
-  for _, e in ipairs(entries) do if not e.rate_limited then t[#t + 1] = e.t_arrival end end
-  table.sort(t)
-  local most, j = 0, 1
-  for i = 1, #t do
-    while t[i] - t[j] >= per do j = j + 1 end
-    if i - j + 1 > most then most = i - j + 1 end
-  end
-  return most
-end
 
 describe("the engine", function()
   local server
@@ -116,7 +104,7 @@ describe("the engine", function()
       local stats = server:stats()
       assert.equal(0, stats.rate_limited)
       assert.equal(24, stats.requests)
-      assert.is_true(most_in_window(log_of(server), 0.5) <= 8)
+      assert.is_true(H.most_in_window(log_of(server), 0.5) <= 8)
     end)
 
     it("is needed: without it the same walk meets 429s", function()
@@ -143,7 +131,7 @@ describe("the engine", function()
       local rb = b:batch(calls, { concurrency = 6 })
       for i = 1, 6 do assert.is_table(ra[i].data) assert.is_table(rb[i].data) end
       assert.equal(0, server:stats().rate_limited)
-      assert.is_true(most_in_window(log_of(server), 0.5) <= 6)
+      assert.is_true(H.most_in_window(log_of(server), 0.5) <= 6)
     end)
 
     it("can be off (rate_limit = false)", function()

@@ -9,12 +9,10 @@
 -- noisy): what matters is "about the timeout, not 25 times it" and "another
 -- request is served while this one is stuck".
 local H = require "helpers"
+local N = require "nginx_helpers"
 local cjson = require "cjson"
 
 if (os.getenv("LINKUP_SUITE") or "luajit") ~= "luajit" then return end
-local NGINX_MOD = "/usr/lib/nginx/modules/ngx_http_lua_module.so"
-local have_nginx = io.open(NGINX_MOD) ~= nil and os.execute("command -v nginx >/dev/null 2>&1")
-local root = H.sh("pwd"):gsub("%s+$", "")
 local format = string.format
 
 local CONF = [[
@@ -88,20 +86,16 @@ http {
 }
 ]]
 
-local function free_port()
-  return tonumber((H.sh("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'")))
-end
-
 local function now()
   return tonumber((H.sh("date +%s.%N")))
 end
 
 describe("ngx transport against a hostile upstream (real nginx)", function()
-  if not have_nginx then
+  if not N.available() then
     it("needs nginx and libnginx-mod-http-lua", function() error("nginx or its lua module is missing") end)
     return
   end
-  local prefix, port, pid, hostile_pid, hostile, worker, tls, untrusted
+  local prefix, port, ng, hostile_pid, hostile, worker, tls, untrusted
 
   -- curl (never through linkup) to nginx or the upstream
   local function curl(url, max_time)
@@ -194,9 +188,7 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
     assert(hport, "the hostile upstream did not start")
     hostile = "http://127.0.0.1:" .. hport
 
-    prefix = os.tmpname()
-    os.remove(prefix)
-    H.sh("mkdir -p " .. prefix .. "/tmp " .. prefix .. "/logs")
+    prefix = N.prefix()
     -- two TLS fakes: one with the CA nginx trusts, one with a stranger's.
     -- nginx checks a name against DNS entries only, hence DNS:127.0.0.1 too
     for _, who in ipairs{ "ca", "stranger" } do
@@ -207,40 +199,19 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
     end
     tls = H.start_server(format("--tls-cert %s/ca.pem --tls-key %s/ca-key.pem", prefix, prefix))
     untrusted = H.start_server(format("--tls-cert %s/stranger.pem --tls-key %s/stranger-key.pem", prefix, prefix))
-    port = free_port()
-    local subst = { PREFIX = prefix, PORT = tostring(port), LINKUP_LUA = root .. "/lua", LINKUP_SO = root .. "/build/jit",
-                    HOSTILE = hostile, API_KEY = H.API_KEY, CA = prefix .. "/ca.pem",
-                    TLS_URL = tls.url:gsub("^http:", "https:"), UNTRUSTED_URL = untrusted.url:gsub("^http:", "https:") }
-    local conf = CONF:gsub("@(%u[%u_]*)@", function(k) return assert(subst[k], k) end)
-    local f = assert(io.open(prefix .. "/nginx.conf", "w"))
-    f:write(conf)
-    f:close()
-    pid = H.sh(format("nginx -p %s -c %s/nginx.conf >%s/stdout.log 2>&1 & echo $!", prefix, prefix, prefix)):match("%d+")
-    for _ = 1, 100 do
-      local _, code = curl("http://127.0.0.1:" .. port .. "/ping", 1)
-      if code == 200 then
-        call("mode=ok") -- learns the worker's pid
-        return
-      end
-      H.sleep(0.05)
-    end
-    error("nginx did not start: " .. H.sh("cat " .. prefix .. "/error.log " .. prefix .. "/stdout.log"))
+    ng = N.start(CONF, { HOSTILE = hostile, API_KEY = H.API_KEY, CA = prefix .. "/ca.pem",
+                         TLS_URL = tls.url:gsub("^http:", "https:"),
+                         UNTRUSTED_URL = untrusted.url:gsub("^http:", "https:") }, prefix)
+    port = ng.port
+    call("mode=ok") -- learns the worker's pid
   end)
 
   teardown(function()
-    if pid then H.sh("kill " .. pid .. " 2>/dev/null") end
     if hostile_pid then H.sh("kill " .. hostile_pid .. " 2>/dev/null") end
     if tls then tls:stop() end
     if untrusted then untrusted:stop() end
-    H.sleep(0.2)
-    if prefix then
-      -- a Lua error in the worker would be here
-      local log = H.sh("cat " .. prefix .. "/error.log")
-      H.sh("rm -rf " .. prefix)
-      assert.not_matches("%[warn%]", log)
-      assert.not_matches("%[error%]", log)
-      assert.not_matches("%[alert%]", log)
-    end
+    -- a Lua error in the worker would be in its log
+    if ng then ng:stop{ "%[warn%]", "%[error%]", "%[alert%]" } end
   end)
 
   before_each(function() upstream("/_reset", "POST") end)

@@ -3,12 +3,10 @@
 -- light threads (a sliding window), and a rate limit in a lua_shared_dict
 -- is one limit for every worker. Proved from the fake's log.
 local H = require "helpers"
+local N = require "nginx_helpers"
 local cjson = require "cjson"
 
-local NGINX_MOD = "/usr/lib/nginx/modules/ngx_http_lua_module.so"
-local have_nginx = io.open(NGINX_MOD) ~= nil and os.execute("command -v nginx >/dev/null 2>&1")
 if (os.getenv("LINKUP_SUITE") or "luajit") ~= "luajit" then return end
-local root = H.sh("pwd"):gsub("%s+$", "")
 
 local CONF = [[
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
@@ -21,8 +19,8 @@ events { worker_connections 256; }
 http {
     access_log off;
     client_body_temp_path @PREFIX@/tmp;
-    lua_package_path "@LUA@/?.lua;;";
-    lua_package_cpath "@SO@/?.so;;";
+    lua_package_path "@LINKUP_LUA@/?.lua;;";
+    lua_package_cpath "@LINKUP_SO@/?.so;;";
     lua_shared_dict linkup_limits 1m;
     init_by_lua_block { linkup = require "linkup"; cjson = require "cjson.safe" }
     server {
@@ -76,61 +74,24 @@ http {
 }
 ]]
 
--- The most arrivals the log shows in any window of `per` seconds.
-local function most_in_window(entries, per)
-  local t = {}
-  for _, e in ipairs(entries) do if not e.rate_limited then t[#t + 1] = e.t_arrival end end
-  table.sort(t)
-  local most, j = 0, 1
-  for i = 1, #t do
-    while t[i] - t[j] >= per do j = j + 1 end
-    if i - j + 1 > most then most = i - j + 1 end
-  end
-  return most
-end
 
 describe("the engine in a real nginx (light threads, a shared limit)", function()
-  if not have_nginx then
+  if not N.available() then
     it("needs nginx and libnginx-mod-http-lua", function() error("nginx or its lua module is missing") end)
     return
   end
-  local server, prefix, port, pid
+  local server, ng
 
-  local function url(path) return "http://127.0.0.1:" .. port .. path end
+  local function url(path) return ng:url(path) end
 
   setup(function()
     server = H.start_server()
-    assert(select(2, H.sh("make -s LUA_VERSION=jit >/dev/null")), "LuaJIT build failed")
-    prefix = os.tmpname()
-    os.remove(prefix)
-    H.sh("mkdir -p " .. prefix .. "/tmp")
-    port = tonumber((H.sh("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); " ..
-                          "print(s.getsockname()[1])'")))
-    local subst = { PREFIX = prefix, PORT = tostring(port), LUA = root .. "/lua", SO = root .. "/build/jit",
-                    URL = server.url, KEY = H.API_KEY }
-    local f = assert(io.open(prefix .. "/nginx.conf", "w"))
-    f:write((CONF:gsub("@(%u+)@", function(k) return assert(subst[k], k) end)))
-    f:close()
-    pid = H.sh(("nginx -p %s -c %s/nginx.conf >%s/stdout.log 2>&1 & echo $!"):format(prefix, prefix, prefix))
-      :match("%d+")
-    for _ = 1, 100 do
-      if H.sh("curl -s --max-time 1 " .. url("/ping")) == "ok" then return end
-      H.sleep(0.05)
-    end
-    error("nginx did not start: " .. H.sh("cat " .. prefix .. "/error.log " .. prefix .. "/stdout.log"))
+    ng = N.start(CONF, { URL = server.url, KEY = H.API_KEY })
   end)
 
   teardown(function()
-    if pid then H.sh("kill " .. pid .. " 2>/dev/null") end
     if server then server:stop() end
-    H.sleep(0.2)
-    if prefix then
-      local log = H.sh("cat " .. prefix .. "/error.log")
-      H.sh("rm -rf " .. prefix)
-      assert.not_matches("lua entry thread aborted", log)
-      assert.not_matches("%[alert%]", log)
-      assert.not_matches("ngx.sleep%(0%)", log)
-    end
+    if ng then ng:stop{ "lua entry thread aborted", "%[alert%]", "ngx.sleep%(0%)" } end
   end)
 
   before_each(function() server:reset() end)
@@ -192,7 +153,7 @@ describe("the engine in a real nginx (light threads, a shared limit)", function(
     until workers == 2 or bursts == 4
     assert.equal(24 * bursts, ok)
     assert.equal(0, server:stats().rate_limited)
-    assert.is_true(most_in_window(server:log(), 1) <= 5)
+    assert.is_true(H.most_in_window(server:log(), 1) <= 5)
     assert.is_true(workers == 2, "the bursts reached " .. workers .. " worker(s)")
     -- the same burst without the client's limit meets the server's
     server:reset()

@@ -98,6 +98,20 @@ function Server:wait_closed()
   return open
 end
 
+-- The most arrivals the fake's log shows in any window of `per` seconds
+-- (requests its limiter refused do not count).
+function H.most_in_window(entries, per)
+  local t = {}
+  for _, e in ipairs(entries) do if not e.rate_limited then t[#t + 1] = e.t_arrival end end
+  table.sort(t)
+  local most, j = 0, 1
+  for i = 1, #t do
+    while t[i] - t[j] >= per do j = j + 1 end
+    if i - j + 1 > most then most = i - j + 1 end
+  end
+  return most
+end
+
 -- The profile URLs of a list of items, to compare walks by identity.
 function H.urls(items)
   local t = {}
