@@ -5,32 +5,9 @@
 local H = require "helpers"
 local resume = require "linkup.cli.resume"
 
-local LUA = os.getenv("LINKUP_LUA") or "lua5.4"
-local ROOT = H.sh("pwd"):gsub("\n$", "")
-local CLI = os.getenv("LINKUP_CLI") or "bin/linkup"
-if not CLI:find("^/") then CLI = ROOT .. "/" .. CLI end
-
-local function sanitizers()
-  local pre = ""
-  for _, v in ipairs{ "LD_PRELOAD", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS" } do
-    if os.getenv(v) then pre = pre .. v .. "=" .. H.q(os.getenv(v)) .. " " end
-  end
-  return pre
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function spit(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local C = require "cli_helpers"
+local LUA, CLI = C.LUA, C.CLI
+local sanitizers, slurp, spit = C.sanitizers, C.slurp, C.spit
 
 describe("resuming a stopped export", function()
   local server, dir

@@ -4,24 +4,9 @@
 -- ends at a record boundary and the resume command completes it.
 local H = require "helpers"
 
-local LUA = os.getenv("LINKUP_LUA") or "lua5.4"
-local CLI = os.getenv("LINKUP_CLI") or "bin/linkup"
-
-local function sanitizers()
-  local pre = ""
-  for _, v in ipairs{ "LD_PRELOAD", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS" } do
-    if os.getenv(v) then pre = pre .. v .. "=" .. H.q(os.getenv(v)) .. " " end
-  end
-  return pre
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local C = require "cli_helpers"
+local LUA, CLI = C.LUA, C.CLI
+local sanitizers, slurp = C.sanitizers, C.slurp
 
 local function lines(s) return select(2, s:gsub("\n", "")) end
 

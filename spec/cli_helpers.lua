@@ -17,6 +17,9 @@ local LUA = os.getenv("LINKUP_LUA") or "lua5.4"
 local ROOT = H.sh("pwd"):gsub("\n$", "")
 local CLI = os.getenv("LINKUP_CLI") or "bin/linkup"
 if not CLI:find("^/") then CLI = ROOT .. "/" .. CLI end
+C.CLI = CLI
+
+C.LUA, C.ROOT = LUA, ROOT
 
 -- The sanitizer runtimes the suite may preload go to linkup only.
 local function sanitizers()
@@ -26,6 +29,8 @@ local function sanitizers()
   end
   return pre
 end
+
+C.sanitizers = sanitizers
 
 function C.slurp(path)
   local f = io.open(path, "rb")
