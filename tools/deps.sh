@@ -7,7 +7,7 @@ set -e
 # lua-cjson and lua-busted serve every version). libtsan2: gcc's
 # ThreadSanitizer, for the spec that loads linkup from two threads.
 PKGS="make gcc clang valgrind pkg-config python3 curl openssl util-linux lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-busted lua-check lua-argparse luarocks \
-  lua-sql-sqlite3 sqlite3 \
+  lua-sql-sqlite3 sqlite3 lua-socket redis-server \
   luajit2 libluajit2-5.1-dev nginx libnginx-mod-http-lua \
   lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev libtsan2 ${LINKUP_EXTRA_PKGS:-}"
 missing=""
