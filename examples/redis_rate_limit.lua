@@ -19,13 +19,18 @@ local M = {}
 
 -- The sliding log, in Redis: drop sends older than the window; book one if
 -- fewer than `limit` remain, else say when the oldest leaves the window.
+-- Each booking's member is unique: this limiter's id, which Redis hands
+-- out (INCR), and a count. A member made of the time would repeat within
+-- 10 ms (Redis' Lua prints numbers with 14 digits), and ids made up by each
+-- process can coincide (two interpreters started together can seed and
+-- allocate alike): either way a booking would overwrite another.
 local SCRIPT = [[
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3] .. ':' .. now)
+  redis.call('ZADD', KEYS[1], now, ARGV[3])  -- a member unique to this booking
   redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
   return '0'
 end
@@ -69,7 +74,6 @@ function M.new(opts)
     host = opts.host or "127.0.0.1", port = opts.port or 6379,
     limit = opts.requests or 300, per = opts.per or 60,
     prefix = opts.prefix or "linkup:rate:",
-    id = tostring(math.random(1, 2 ^ 30)) .. tostring({}):match("%x+$"),
   }, Limiter)
   self.window = self.per + (opts.margin or self.per / 100)
   return self
@@ -83,9 +87,13 @@ function Limiter:take(key)
     local conn = socket.tcp()
     conn:settimeout(2)
     if not conn:connect(self.host, self.port) then return 1 end
+    self.id = self.id or command(conn, "INCR", self.prefix .. "ids")
+    if not self.id then conn:close() return 1 end
     self.conn = conn
   end
-  local reply = command(self.conn, "EVAL", SCRIPT, 1, self.prefix .. key, self.window, self.limit, self.id)
+  self.count = (self.count or 0) + 1
+  local reply = command(self.conn, "EVAL", SCRIPT, 1, self.prefix .. key, self.window, self.limit,
+                        self.id .. ":" .. self.count)
   local wait = tonumber(reply)
   if not wait then
     self.conn:close()
