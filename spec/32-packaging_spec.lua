@@ -56,6 +56,21 @@ describe("packaging", function()
   end)
 
   if (os.getenv("LINKUP_SUITE") or "lua5.4") == "lua5.4" then
+    it("one module serves Lua 5.1 and LuaJIT, which share lib/lua/5.1: only the 5.1 API is used", function()
+      local out, ok = H.sh("make -s LUA_VERSION=jit 2>&1")
+      assert.is_true(ok, out)
+      local liblua = H.sh("ls /usr/lib/*/liblua5.1.so.0 2>/dev/null | head -n 1"):gsub("%s+$", "")
+      assert.is_true(liblua ~= "", "liblua5.1 is missing")
+      local have = {}
+      for name in H.sh("nm -D --defined-only " .. liblua):gmatch("%x+ %a ([%w_]+)") do have[name] = true end
+      local used = 0
+      for name in H.sh("nm -D --undefined-only build/jit/linkup.so"):gmatch("U (lua[%w_]*)") do
+        assert.is_true(have[name], name .. " is not in PUC Lua 5.1")
+        used = used + 1
+      end
+      assert.is_true(used > 20)
+    end)
+
     it("make install puts the LuaLS types beside the modules, and uninstall takes them away", function()
       local dir = os.tmpname()
       os.remove(dir)
