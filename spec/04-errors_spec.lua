@@ -243,7 +243,7 @@ describe("runtime failures return nil, err", function()
   end)
 
   it("honours connect_timeout on a host that never answers", function()
-    local f = io.popen("env -u LD_PRELOAD python3 spec/fake/blackhole.py 10")
+    local f = io.popen("exec env -u LD_PRELOAD python3 spec/fake/blackhole.py 10")
     local port, pid = f:read("*l"):match("(%d+) (%d+)")
     local c = linkup.new{ api_key = H.API_KEY, base_url = "http://127.0.0.1:" .. port, account_id = "a",
                           connect_timeout = 0.3, timeout = 20, max_retries = 0 }
