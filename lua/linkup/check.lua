@@ -47,9 +47,10 @@ end
 -- only when hi is math.huge.
 function M.number(level, where, name, v, lo, hi)
   if v == nil then return nil end
-  if type(v) ~= "number" or v ~= v then
+  if type(v) ~= "number" then
     misuse(level + 1, "%s: %s must be a number, got %s", where, name, M.describe(v))
   end
+  if v ~= v then misuse(level + 1, "%s: %s must be a number, got NaN", where, name) end
   if v < lo then misuse(level + 1, "%s: %s must be at least %s", where, name, tostring(lo)) end
   hi = hi or 1e9
   if v > hi then misuse(level + 1, "%s: %s must be at most %s", where, name, tostring(hi)) end
