@@ -157,13 +157,6 @@ static int http_close(lua_State *L) {
   return 0;
 }
 
-/* h:closed() -> whether close() ran. */
-static int http_closed(lua_State *L) {
-  lk_http *h = (lk_http *)luaL_checkudata(L, 1, LK_HTTP_MT);
-  lua_pushboolean(L, h->easy == NULL);
-  return 1;
-}
-
 /* new{ user_agent = s, ca_file = s|nil } -> handle. Options that hold for the
  * handle's life are set once here; per-request ones in lk_http_prepare. */
 static int http_new(lua_State *L) {
@@ -219,13 +212,16 @@ static long seconds_ms(lua_Number s) {
   return (long)(s * 1000.0);
 }
 
-/* A required string field of the request table at idx. */
-static const char *req_string(lua_State *L, int idx, const char *name, size_t *len) {
-  const char *s;
+/* A string field of the request table at idx (NULL when absent and not
+ * required). A string only, never a number converted: a converted string
+ * would live on the stack slot popped here, and nothing would anchor it;
+ * a string taken from the table stays anchored by the table. */
+static const char *req_string(lua_State *L, int idx, const char *name, size_t *len, int required) {
+  const char *s = NULL;
   lua_getfield(L, idx, name);
-  s = lua_tolstring(L, -1, len);
-  if (s == NULL) luaL_error(L, "linkup: request.%s must be a string", name);
-  lua_pop(L, 1); /* still anchored by the request table */
+  if (lua_type(L, -1) == LUA_TSTRING) s = lua_tolstring(L, -1, len);
+  else if (required || !lua_isnil(L, -1)) luaL_error(L, "linkup: request.%s must be a string", name);
+  lua_pop(L, 1);
   return s;
 }
 
@@ -266,16 +262,14 @@ void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
   int fresh;
   idx = lua_absindex(L, idx);
   luaL_checktype(L, idx, LUA_TTABLE);
-  method = req_string(L, idx, "method", NULL);
+  method = req_string(L, idx, "method", NULL, 1);
   if (!is_token(method)) luaL_error(L, "linkup: request.method must be an HTTP method name");
-  url = req_string(L, idx, "url", NULL);
+  url = req_string(L, idx, "url", NULL, 1);
   /* a timeout of 0 would be libcurl's "none": positive only */
   timeout = req_number(L, idx, "timeout", 30, 1e-300);
   ctimeout = req_number(L, idx, "connect_timeout", timeout, 1e-300);
   max_bytes = req_number(L, idx, "max_bytes", 16.0 * 1024 * 1024, 0);
-  lua_getfield(L, idx, "body");
-  if (!lua_isnil(L, -1)) body = luaL_checklstring(L, -1, &blen);
-  lua_pop(L, 1); /* CURLOPT_COPYPOSTFIELDS below: libcurl keeps its own copy */
+  body = req_string(L, idx, "body", &blen, 0); /* CURLOPT_COPYPOSTFIELDS: libcurl copies it */
   lua_getfield(L, idx, "fresh");
   fresh = lua_toboolean(L, -1);
   lua_pop(L, 1);
@@ -302,12 +296,11 @@ void lk_http_prepare(lua_State *L, lk_http *h, int idx) {
      * request) of the caller's making, and a NUL would cut it short */
     if (kl == 0 || strcspn(k, "\r\n:") != kl || strcspn(v, "\r\n") != vl)
       luaL_error(L, "linkup: request.headers: a name or value holds a line break, a NUL or (name) a colon");
-    lua_pushvalue(L, -2); /* keeps the stack shape the pops below expect */
     lua_pushfstring(L, "%s: %s", k, v);
     n = curl_slist_append(h->headers, lua_tostring(L, -1));
     if (n == NULL) luaL_error(L, "linkup: out of memory");
     h->headers = n;
-    lua_pop(L, 3);
+    lua_pop(L, 2);
   }
   lua_pop(L, 1);
   /* No "Expect: 100-continue" round trip for our small bodies. */
@@ -531,7 +524,6 @@ void lk_easy_init(lua_State *L) {
     {"result", http_result},
     {"cancel", http_cancel},
     {"close", http_close},
-    {"closed", http_closed},
     {NULL, NULL}
   };
   static const luaL_Reg funcs[] = {
