@@ -75,12 +75,12 @@ LINKUP_EXPORT int luaopen_linkup(lua_State *L) {
   lk_rand_init(L);
   lk_bigint_init(L);
 
-  /* package.loaded["linkup.core"] = core */
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "loaded");
-  lua_pushvalue(L, -3);
+  /* require's own table (the registry's _LOADED on every Lua, whatever
+   * became of the global package): ["linkup.core"] = core */
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+  lua_pushvalue(L, -2);
   lua_setfield(L, -2, "linkup.core");
-  lua_pop(L, 3);
+  lua_pop(L, 2);
 
   /* return require("linkup.public") */
   lua_getglobal(L, "require");

@@ -2,6 +2,8 @@
 #ifndef LINKUP_H
 #define LINKUP_H
 
+#include <stdint.h>
+
 #include "compat.h"
 
 #define LINKUP_VERSION "0.1.0"
@@ -27,9 +29,25 @@ LINKUP_HIDDEN void lk_easy_init(lua_State *L);  /* lkeasy.c: one transfer */
 LINKUP_HIDDEN void lk_multi_init(lua_State *L); /* lkmulti.c: many at once */
 LINKUP_HIDDEN void lk_time_init(lua_State *L);  /* lktime.c: clocks, sleep */
 LINKUP_HIDDEN void lk_json_init(lua_State *L);  /* lkjson.c: decode, encode */
-LINKUP_HIDDEN void lk_hash_init(lua_State *L);  /* lkhash.c: sha256, fingerprints */
+LINKUP_HIDDEN void lk_hash_init(lua_State *L);  /* lkhash.c: sha256, the seen window */
 LINKUP_HIDDEN void lk_rand_init(lua_State *L);  /* lkrand.c: jitter */
 LINKUP_HIDDEN void lk_bigint_init(lua_State *L); /* lkbigint.c: big integers stay exact */
+
+/* Deeper JSON than this is refused (cjson's decode_max_depth): the API's
+ * documents are 4 levels deep, and a bound keeps cjson and the C walks
+ * over decoded values (normalize, fingerprints, the big-integer pass) off
+ * the C stack's edge. lkbigint.c tracks one bit per level in 64 bits. */
+#define LK_JSON_MAX_DEPTH 64
+
+/* splitmix64's finaliser: a cheap, well-mixing 64-bit permutation
+ * (fingerprints, and jitter's fallback seed). */
+static inline uint64_t lk_mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 
 /* lkbigint.c: pushes the JSON text s[0..len) with its bare integers beyond
  * 2^53 quoted and returns 1, or pushes nothing and returns 0 when it has

@@ -23,10 +23,11 @@
 
 #include "linkup.h"
 
-/* Containers tracked for the key rule: cjson refuses deeper text (its
- * decode_max_depth is LK_JSON_MAX_DEPTH, 64, in lkjson.c), so past this
- * nothing is quoted and the decoder says what is wrong. */
-#define LK_BIGINT_MAX_DEPTH 64
+/* Containers tracked for the key rule, one bit each in `objects`: cjson
+ * refuses deeper text (LK_JSON_MAX_DEPTH), so past this nothing is quoted
+ * and the decoder says what is wrong. */
+#define LK_BIGINT_MAX_DEPTH LK_JSON_MAX_DEPTH
+typedef char lk_depth_fits_64_bits[LK_BIGINT_MAX_DEPTH <= 64 ? 1 : -1];
 
 /* 2^53, the largest magnitude below which a double holds every integer. */
 static const char two_53[] = "9007199254740992";

@@ -1,7 +1,7 @@
 /* lkhash.c: hashing. sha256hex() names an API key without revealing it (the
- * key a rate limiter stores); fingerprints() gives each item of a page a
- * number that depends on its whole content, so a walk can tell an item it
- * has already yielded whatever fields the item has.
+ * key a rate limiter stores). Each item of a page gets a fingerprint that
+ * depends on its whole content, so a walk can tell an item it has already
+ * yielded whatever fields the item has.
  *
  * A "linkup.seen" window keeps the fingerprints of a walk's recent items
  * and drops what it has seen from each page, all in C: the common page,
@@ -124,15 +124,6 @@ static int lk_sha256hex(lua_State *L) {
 
 /* ---- fingerprints --------------------------------------------------------- */
 
-/* splitmix64's finaliser: a cheap, well-mixing 64-bit permutation. */
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 /* 8 bytes per step (a multiply and a rotation each), then the tail: a
  * page's strings are hashed at a fraction of a byte-wise FNV's cost. Not a
  * cryptographic hash: it only has to tell a page's items apart. */
@@ -151,7 +142,7 @@ static uint64_t hash_bytes(const char *p, size_t n, uint64_t seed) {
     memcpy(&w, p, n);
     h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
   }
-  return mix(h);
+  return lk_mix(h);
 }
 
 /* The hash of the value at idx: its type and content. A table's is the sum
@@ -173,42 +164,24 @@ static uint64_t hash_value(lua_State *L, int idx, int depth) {
       return hash_bytes(buf, sizeof buf, 2);
     }
     case LUA_TBOOLEAN:
-      return mix(3 + (uint64_t)lua_toboolean(L, idx));
+      return lk_mix(3 + (uint64_t)lua_toboolean(L, idx));
     case LUA_TTABLE: {
-      uint64_t sum = mix(5);
-      if (depth > 64) return mix(6);
+      uint64_t sum = lk_mix(5);
+      if (depth > LK_JSON_MAX_DEPTH) return lk_mix(6);
       idx = lua_absindex(L, idx);
       luaL_checkstack(L, 3, "table too deep");
       lua_pushnil(L);
       while (lua_next(L, idx) != 0) {
         uint64_t hk = hash_value(L, -2, depth + 1);
         uint64_t hv = hash_value(L, -1, depth + 1);
-        sum += mix(hk ^ (hv * 0x9e3779b97f4a7c15ULL + 7));
+        sum += lk_mix(hk ^ (hv * 0x9e3779b97f4a7c15ULL + 7));
         lua_pop(L, 1);
       }
-      return mix(sum);
+      return lk_mix(sum);
     }
     default: /* null (light userdata) and anything else: by type only */
-      return mix(16 + (uint64_t)lua_type(L, idx));
+      return lk_mix(16 + (uint64_t)lua_type(L, idx));
   }
-}
-
-/* fingerprints(list) -> { n1, n2, ... }: one number per element of list,
- * from its whole content (52 bits, exact in a double on every Lua). */
-static int lk_fingerprints(lua_State *L) {
-  int n, i;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  n = (int)lua_rawlen(L, 1);
-  lua_createtable(L, n, 0);
-  for (i = 1; i <= n; i++) {
-    uint64_t h;
-    lua_rawgeti(L, 1, i);
-    h = hash_value(L, -1, 0);
-    lua_pop(L, 1);
-    lua_pushnumber(L, (lua_Number)(h >> 12));
-    lua_rawseti(L, -2, i);
-  }
-  return 1;
 }
 
 /* ---- the window of recent fingerprints ---------------------------------- */
@@ -343,7 +316,7 @@ static int seen_keep(lua_State *L) {
   return 3;
 }
 
-/* Adds sha256hex, fingerprints and seen (the window class) to the core table. */
+/* Adds sha256hex and seen (the window class) to the core table. */
 void lk_hash_init(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"keep", seen_keep},
@@ -352,7 +325,6 @@ void lk_hash_init(lua_State *L) {
   };
   static const luaL_Reg funcs[] = {
     {"sha256hex", lk_sha256hex},
-    {"fingerprints", lk_fingerprints},
     {"seen", lk_seen_new},
     {NULL, NULL}
   };

@@ -21,9 +21,6 @@
 
 #include "linkup.h"
 
-/* Deeper JSON than this is refused: the API's documents are 4 levels deep,
- * and a bound keeps both cjson and the walk below off the C stack's edge. */
-#define LK_JSON_MAX_DEPTH 64
 /* A request body is a small flat object: this bounds the key sort array. */
 #define LK_ENCODE_MAX_KEYS 64
 #define LK_ENCODE_MAX_DEPTH 16

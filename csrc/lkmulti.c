@@ -45,12 +45,18 @@ typedef struct lk_multi {
   int running;
 } lk_multi;
 
+/* A registry number field, 0 when unset. */
+static lua_Number reg_number(lua_State *L, const char *key) {
+  lua_Number n;
+  lua_getfield(L, LUA_REGISTRYINDEX, key);
+  n = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return n;
+}
+
 /* Adds d to the count of live multis of this Lua state. */
 static void live_add(lua_State *L, int d) {
-  lua_Integer n;
-  lua_getfield(L, LUA_REGISTRYINDEX, LK_MULTI_LIVE_KEY);
-  n = (lua_Integer)lua_tonumber(L, -1) + d;
-  lua_pop(L, 1);
+  lua_Integer n = (lua_Integer)reg_number(L, LK_MULTI_LIVE_KEY) + d;
   lua_pushinteger(L, n < 0 ? 0 : n);
   lua_setfield(L, LUA_REGISTRYINDEX, LK_MULTI_LIVE_KEY);
 }
@@ -81,15 +87,6 @@ static int multi_close(lua_State *L) {
     live_add(L, -1);
   }
   return 0;
-}
-
-/* A registry number field, 0 when unset. */
-static lua_Number reg_number(lua_State *L, const char *key) {
-  lua_Number n;
-  lua_getfield(L, LUA_REGISTRYINDEX, key);
-  n = lua_tonumber(L, -1);
-  lua_pop(L, 1);
-  return n;
 }
 
 /* Runs full collections when the live multis reach the threshold (see

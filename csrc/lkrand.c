@@ -25,10 +25,7 @@ static int lk_random(lua_State *L) {
   { /* no getrandom: the clock and the pid still differ between workers */
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
-    x ^= x >> 31;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
+    x = lk_mix(((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40));
   }
   lua_pushnumber(L, (lua_Number)(x >> 11) / 9007199254740992.0);
   return 1;
