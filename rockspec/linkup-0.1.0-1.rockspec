@@ -67,6 +67,7 @@ build = {
     ["linkup.cli.age"] = "lua/linkup/cli/age.lua",
     ["linkup.cli.changes"] = "lua/linkup/cli/changes.lua",
     ["linkup.cli.check"] = "lua/linkup/cli/check.lua",
+    ["linkup.cli.log"] = "lua/linkup/cli/log.lua",
     ["linkup.cli.client"] = "lua/linkup/cli/client.lua",
     ["linkup.cli.commands"] = "lua/linkup/cli/commands.lua",
     ["linkup.cli.completion"] = "lua/linkup/cli/completion.lua",

@@ -50,6 +50,25 @@ describe("a failed write", function()
       end
     end)
 
+    it("of a write command's log (invite, check, sync): exit 1 at the first line, no second request", function()
+      -- the log is the only record of writes that changed something: it
+      -- goes out line by line (unbuffered), each write checked
+      local _, err, rc = run("invite --account acc-main --dry-run https://www.linkedin.com/in/a1 " ..
+        "https://www.linkedin.com/in/a2 >/dev/full")
+      assert.equal(1, rc, err)
+      assert.matches("^linkup: cannot write standard output: No space left on device\n", err)
+      _, err, rc = run("invite --account acc-main https://www.linkedin.com/in/a1 " ..
+        "https://www.linkedin.com/in/a2 >/dev/full")
+      assert.equal(1, rc, err)
+      assert.matches("^linkup: cannot write standard output: No space left on device\n", err)
+      assert.equal(1, server:stats().requests)   -- the second invite is not sent
+      server:reset()
+      _, err, rc = run("check --account acc-main https://www.linkedin.com/in/a1 " ..
+        "https://www.linkedin.com/in/a2 >/dev/full")
+      assert.equal(1, rc, err)
+      assert.equal(1, server:stats().requests)
+    end)
+
     it("stops at the header, before any request", function()
       for _, fmt in ipairs{ "csv", "json", "table" } do
         local _, err, rc = run("connections --account acc-size-500 -f " .. fmt .. " -o /dev/full")

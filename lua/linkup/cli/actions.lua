@@ -24,6 +24,7 @@
 
 local linkup = require "linkup"
 local errors = require "linkup.cli.errors"
+local log = require "linkup.cli.log"
 local resume = require "linkup.cli.resume"
 
 local format, type, tostring, pcall, error, setmetatable = string.format, type, tostring, pcall, error,
@@ -83,12 +84,10 @@ function Run:add_failed(record, why)
   self.steps[#self.steps + 1] = { record = record, refused = why }
 end
 
--- Writes one record: one write of one line, unbuffered, checked. A log
--- that cannot be written stops the run (errors.write_failure).
+-- Writes one record to the run's log (linkup.cli.log), and counts it.
 function Run:emit(record)
   record.action = self.action
-  local ok, err = io.stdout:write(linkup.json_encode(record) .. "\n")
-  if not ok then error(errors.write_failure("standard output", err), 0) end
+  log.line(record)
   self.counts[record.outcome] = self.counts[record.outcome] + 1
   if record.outcome == "uncertain" and not self.first_uncertain then self.first_uncertain = record end
 end

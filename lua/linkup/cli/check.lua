@@ -10,9 +10,9 @@
 -- when there is none (NO_INVITATION: `linkup invite --db` may try again).
 -- The record says so in `settled`.
 
-local linkup = require "linkup"
 local db = require "linkup.cli.db"
 local errors = require "linkup.cli.errors"
+local log = require "linkup.cli.log"
 
 local M = {}
 
@@ -25,11 +25,6 @@ local function verdict(status)
   if status.invitation_state == "NO_INVITATION" then return "failed" end
 end
 
-local function emit(record)
-  local ok, err = io.stdout:write(linkup.json_encode(record) .. "\n")
-  if not ok then error(errors.write_failure("standard output", err), 0) end
-end
-
 --- run(cmd, args, ctx) -> exit code
 function M.run(_, args, ctx)
   local guard
@@ -37,7 +32,6 @@ function M.run(_, args, ctx)
     if ctx.version ~= 2 then errors.usage("--db: invites are kept per v2 account; check --db is for API v2") end
     guard = db.open(args.db):invite_guard(ctx.account)
   end
-  io.stdout:setvbuf("no")
   local c = ctx.client
   for _, url in ipairs(args.url) do
     local status, meta = c:check_invitation{ profile_url = url }
@@ -55,7 +49,7 @@ function M.run(_, args, ctx)
         record.settled = settled
       end
     end
-    emit(record)
+    log.line(record)
   end
   c:close()
   return errors.OK

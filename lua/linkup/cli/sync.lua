@@ -13,6 +13,7 @@
 local linkup = require "linkup"
 local db = require "linkup.cli.db"
 local errors = require "linkup.cli.errors"
+local log = require "linkup.cli.log"
 
 local format, max, type, tostring, pcall = string.format, math.max, type, tostring, pcall
 
@@ -46,11 +47,6 @@ end
 local function end_line(p)
   if p.shown then io.stderr:write("\n") end
   p.shown, p.requests = false, 0
-end
-
-local function emit(record)
-  local ok, err = io.stdout:write(linkup.json_encode(record) .. "\n")
-  if not ok then error(errors.write_failure("standard output", err), 0) end
 end
 
 -- The stderr line of a sync that ended.
@@ -89,7 +85,6 @@ function M.run(_, args, ctx)
   end
   local kinds = args.kind == "all" and M.ALL or { M.KINDS[args.kind] }
   local store = db.open(args.db)
-  io.stdout:setvbuf("no")
   local p = ctx.progress or {}
   local budget, spent = args.max_credits, 0
   for _, kind in ipairs(kinds) do
@@ -103,14 +98,14 @@ function M.run(_, args, ctx)
       if not linkup.is_interrupt(s) then error(s, 0) end -- a misuse (exit 2) or a bug
       local code = errors.report(s)
       local run = unfinished(store, account or ctx.account, kind)
-      pcall(emit, { kind = kind, run = run, complete = false, status = "interrupted", error = "interrupted" })
+      pcall(log.line, { kind = kind, run = run, complete = false, status = "interrupted", error = "interrupted" })
       again(kind, run)
       return code
     end
     if not s then
       local code = errors.report(err)
       local run = type(err) == "table" and err.run or nil
-      emit({ kind = kind, run = run, complete = false, status = "failed", error = tostring(err) })
+      log.line({ kind = kind, run = run, complete = false, status = "failed", error = tostring(err) })
       if not (type(err) == "table" and err.kind == "store") then again(kind, run) end
       return code
     end
@@ -120,7 +115,7 @@ function M.run(_, args, ctx)
                      credits = s.credits, next_offset = s.next_offset, total = s.total, note = s.note,
                      full_walk_credits = s.full_walk_credits,
                      saved_credits = s.full_walk_credits and max(s.full_walk_credits - s.credits, 0) or nil }
-    emit(record)
+    log.line(record)
     tell(s)
     if not s.complete then
       io.stderr:write(format("linkup: stopped by --max-credits at offset %d%s\n", s.next_offset,
