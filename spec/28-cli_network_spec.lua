@@ -133,6 +133,17 @@ describe("linkup network commands", function()
       assert.equal(0, server:stats().requests)
     end)
 
+    it("knows one person however the URL is spelled, as the store does (scheme, host, case, query)", function()
+      local out, err, rc = run("linkup invite --account acc-main --dry-run https://www.linkedin.com/in/Ann/ " ..
+        "http://linkedin.com/in/ann 'https://fr.linkedin.com/in/ann?x=1' ' https://www.linkedin.com/in/ann#top '")
+      assert.equal(0, rc, err)
+      local got = records(out)
+      assert.same({ "planned", "skipped", "skipped", "skipped" },
+                  { got[1].outcome, got[2].outcome, got[3].outcome, got[4].outcome })
+      assert.equal("linkup: 1 invite planned, 1 credit, 3 skipped\n", err)
+      assert.equal(0, server:stats().requests)
+    end)
+
     it("sends each invite once, with the message, one ok record each", function()
       local urls = people(3)
       local out, err, rc = run("linkup invite --account acc-main --message 'Hi there' " .. table.concat(urls, " ")

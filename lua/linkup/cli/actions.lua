@@ -230,7 +230,8 @@ function Run:summary(interrupted)
   local skipped = c.skipped > 0 and format(", %d skipped", c.skipped) or ""
   if self.dry_run then
     local n = c.planned
-    out:write(format("linkup: %d %s planned, %s%s%s%s\n", n, self.noun, credits(self.planned_credits), skipped,
+    local noun = n == 1 and self.noun:gsub("s$", "") or self.noun
+    out:write(format("linkup: %d %s planned, %s%s%s%s\n", n, noun, credits(self.planned_credits), skipped,
       c.failed > 0 and format(", %d failed", c.failed) or "",
       spent > 0 and format(" (reading cost %s)", credits(spent)) or ""))
   else

@@ -13,13 +13,9 @@ local client = require "linkup.cli.client"
 local db = require "linkup.cli.db"
 local errors = require "linkup.cli.errors"
 local targets = require "linkup.cli.targets"
+local items = require "linkup.items"
 
 local M = {}
-
--- Two spellings of one profile (a trailing slash, a query, case): one key.
-local function same_person(url)
-  return (url:gsub("[?#].*$", ""):gsub("/+$", ""):lower())
-end
 
 --- run(cmd, args, ctx) -> exit code
 function M.run(cmd, args, ctx)
@@ -45,7 +41,8 @@ function M.run(cmd, args, ctx)
   local seen = {}
   for _, t in ipairs(list) do
     local record = { profile_url = t.profile_url }
-    local key = same_person(t.profile_url)
+    -- two spellings of one person, one key: the store's (linkup.items)
+    local key = items.key(t.profile_url) or t.profile_url
     if seen[key] then
       run:add_skip(record, "listed twice (" .. seen[key] .. ")")
     else
