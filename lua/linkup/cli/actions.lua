@@ -132,7 +132,7 @@ function Run:check()
       local ok, why = pcall(plan[step.call], plan, step.params)
       if not ok then
         if not linkup.is_misuse(why) then error(why, 0) end
-        why = why:sub(why:find("linkup%.[%w_]+: ") or 1)
+        why = errors.misuse_text(why)
         if step.origin then errors.usage("%s: %s", step.origin, why) end
         step.refused = "not sent: " .. why
       end

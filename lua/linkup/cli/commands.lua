@@ -58,6 +58,14 @@ local function action(t)
   return t
 end
 
+-- accept's and decline's own options: one invitation, or all.
+local ANSWER = {
+  { "--all", help = "every pending invitation (the list is read whole first)" },
+  { "--urn", argname = "URN", convert = options.text(), help = "entity_urn of one invitation (linkup invitations)" },
+  { "--secret", argname = "SECRET", convert = options.text(), help = "its shared_secret" },
+  options.TYPE,
+}
+
 -- The fields of the invitation lists (NETWORK.md), v2 nested, v1 flat.
 local RECEIVED = { "sender.first_name", "sender.last_name", "sender.headline", "sender.linkedin_url", "sent_time",
   "sent_time_days", "invitation_type", "entity_urn", "shared_secret", "sender.profile_picture_url" }
@@ -131,24 +139,12 @@ M.LIST = {
   action{
     name = "accept", run = accept.run,
     summary = "Accept received invitations: one (--urn, --secret) or every one (--all).",
-    options = {
-      { "--all", help = "every pending invitation (the list is read whole first)" },
-      { "--urn", argname = "URN", convert = options.text(),
-        help = "entity_urn of one invitation (linkup invitations)" },
-      { "--secret", argname = "SECRET", convert = options.text(), help = "its shared_secret" },
-      options.TYPE,
-    },
+    options = ANSWER,
   },
   action{
     name = "decline", versions = { [2] = true }, run = accept.run,
     summary = "Decline received invitations: one (--urn, --secret) or every one (--all) (v2).",
-    options = {
-      { "--all", help = "every pending invitation (the list is read whole first)" },
-      { "--urn", argname = "URN", convert = options.text(),
-        help = "entity_urn of one invitation (linkup invitations)" },
-      { "--secret", argname = "SECRET", convert = options.text(), help = "its shared_secret" },
-      options.TYPE,
-    },
+    options = ANSWER,
   },
   action{
     name = "withdraw", run = withdraw.run,

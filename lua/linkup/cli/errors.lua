@@ -41,13 +41,11 @@ function M.finish(code, text)
   error(setmetatable({ code = code, text = text }, Finish), 0)
 end
 
-function M.is_write_failure(e) return getmetatable(e) == WriteFailure end
-
--- A misuse error is "<where>:<line>: linkup.<function>: <what>"; the
--- position points into the command, which tells the user nothing.
-local function misuse_text(e)
-  local at = e:find("linkup%.[%w_]+: ")
-  return e:sub(at)
+--- misuse_text(e) -> a misuse error without its position: it is
+-- "<where>:<line>: linkup.<function>: <what>", and the position points
+-- into the command, which tells the user nothing.
+function M.misuse_text(e)
+  return e:sub(e:find("linkup%.[%w_]+: ") or 1)
 end
 
 --- explain(err) -> exit code, message (nil: nothing to print), stdout text.
@@ -61,7 +59,7 @@ function M.explain(err)
   end
   if linkup.is_error(err) then return M.FAILED, tostring(err) end -- one line, scrubbed of secrets
   if linkup.is_interrupt(err) then return M.INTERRUPTED, "linkup: interrupted" end
-  if linkup.is_misuse(err) then return M.USAGE, "linkup: " .. misuse_text(err) end
+  if linkup.is_misuse(err) then return M.USAGE, "linkup: " .. M.misuse_text(err) end
   if err == "not enough memory" then return M.FAILED, "linkup: not enough memory" end
   return M.FAILED, "linkup: internal error: " .. tostring(err)
 end

@@ -29,7 +29,7 @@ function M.run(cmd, args, ctx)
     local ok, why = pcall(plan.invite, plan, probe)
     if not ok then
       if not linkup.is_misuse(why) then error(why, 0) end
-      errors.usage("--message: %s", why:sub(why:find("linkup%.[%w_]+: ") or 1))
+      errors.usage("--message: %s", errors.misuse_text(why))
     end
   end
   local guard

@@ -19,6 +19,7 @@
 -- A command's options are these lists joined with its own (options.join).
 
 local linkup = require "linkup"
+local output = require "linkup.cli.output"
 
 local floor, huge, tonumber, format = math.floor, math.huge, tonumber, string.format
 
@@ -124,7 +125,7 @@ M.EXPORT = {
     help = "fetch up to N pages at once (default: 1)" },
   { "--max-credits", argname = "N", convert = M.number(0), walk = "max_credits", resume = budget_left,
     help = "stop before spending more than N credits" },
-  { "-f --format", argname = "FMT", choices = { "jsonl", "json", "csv", "table" }, default = "jsonl",
+  { "-f --format", argname = "FMT", choices = output.NAMES, default = "jsonl",
     resume = always, help = "jsonl, json, csv or table" },
   { "--fields", argname = "LIST", convert = M.text(), resume = "copy",
     help = "the fields to write, comma-separated (dotted paths reach into objects)" },

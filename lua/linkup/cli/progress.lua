@@ -10,15 +10,17 @@ local M = {}
 local Progress = {}
 Progress.__index = Progress
 
-local function stderr_is_terminal()
+--- shown(show) -> whether to draw a progress line: show (--progress or
+-- --no-progress), or nil: only when standard error is a terminal.
+function M.shown(show)
+  if show ~= nil then return show end
   local ok = os.execute("test -t 2")
   return ok == true or ok == 0 -- 5.2+: true; 5.1 and LuaJIT: the status
 end
 
---- new(show) -> a progress line; show: true, false, or nil (only when
--- standard error is a terminal).
+--- new(show) -> a progress line; show as for shown().
 function M.new(show)
-  if show == nil then show = stderr_is_terminal() end
+  show = M.shown(show)
   return setmetatable({ show = show, t0 = linkup.now(), shown = false }, Progress)
 end
 

@@ -14,6 +14,7 @@
 -- way (a full disk) is cut back to the last whole record.
 
 local errors = require "linkup.cli.errors"
+local resume = require "linkup.cli.resume"
 
 local tostring, setmetatable, format = tostring, setmetatable, string.format
 
@@ -106,8 +107,7 @@ end
 -- (coreutils) can. Returns whether the file now has that size.
 local function truncate(self, size)
   if self.path then
-    local q = "'" .. self.path:gsub("'", "'\\''") .. "'"
-    os.execute(format("truncate -s %d -- %s 2>/dev/null", size, q))
+    os.execute(format("truncate -s %d -- %s 2>/dev/null", size, resume.quote(self.path)))
   end
   return self.f:seek("end") == size
 end

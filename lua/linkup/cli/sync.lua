@@ -14,27 +14,22 @@ local linkup = require "linkup"
 local db = require "linkup.cli.db"
 local errors = require "linkup.cli.errors"
 local log = require "linkup.cli.log"
+local progress = require "linkup.cli.progress"
 
 local format, max, type, tostring, pcall = string.format, math.max, type, tostring, pcall
 
 local M = {}
 
 M.KINDS = { connections = "connections", invitations = "invitations", sent = "sent_invitations",
-            sent_invitations = "sent_invitations", recommendations = "recommendations" }
+            recommendations = "recommendations" }
 M.ALL = { "connections", "invitations", "sent_invitations", "recommendations" }
 M.CHOICES = { "connections", "invitations", "sent", "recommendations", "all" }
-
-local function stderr_is_terminal()
-  local ok = os.execute("test -t 2")
-  return ok == true or ok == 0
-end
 
 --- progress(args) -> the line's state, and the client's on_event that draws
 -- it: requests so far, per kind (the store's sync reports nothing between
 -- pages, the client reports every attempt).
 function M.progress(args)
-  local show = args.progress
-  if show == nil then show = stderr_is_terminal() end
+  local show = progress.shown(args.progress)
   local p = { kind = nil, requests = 0, shown = false }
   if not show then return p, nil end
   return p, function(ev)
