@@ -311,6 +311,24 @@ describe("linkup.store", function()
       store:close()
     end)
 
+    it("with a budget that the list's end comes before: complete, not 'stopped by max_credits'", function()
+      -- the walk says where the list ended (meta.last); the store used to
+      -- guess from the page and took these for a budget's stop
+      local db = SH.tmpdb()
+      local store = assert(S.open(db))
+      local s = assert(store:sync(H.client(server, { account_id = "acc-size-40" }), "recommendations",
+        { account = "r", max_credits = 100 }))
+      assert.same({ true, "done", 40 }, { s.complete, s.status, s.seen })
+      local v1 = H.client(server, { version = 1, login_token = H.TOKEN .. "-size-95" })
+      s = assert(store:sync(v1, "connections", { account = "me-v1", max_credits = 100 }))
+      assert.same({ true, "done", 95, 10 }, { s.complete, s.status, s.seen, s.credits })
+      s = assert(store:sync(H.client(server, { account_id = "acc-size-250" }), "connections",
+        { max_credits = 100, page_size = 100 }))
+      assert.same({ true, "done", 250 }, { s.complete, s.status, s.seen })
+      assert.equal(0, num(db, "SELECT count(*) FROM runs WHERE status <> 'done'"))
+      store:close()
+    end)
+
     it("v1: keys rows by the name the caller gives, and never stores the login_token or the key", function()
       local db = SH.tmpdb()
       local store = assert(S.open(db))

@@ -90,6 +90,7 @@ local linkup = {}
 ---@field offset? integer v2
 ---@field page? integer v1
 ---@field credits_spent number the walk's so far
+---@field last boolean this page ends the list (not a walk cut short by its budget or limit)
 
 ---@class linkup.WalkOptions
 ---@field limit? integer most items to yield

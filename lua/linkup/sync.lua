@@ -91,17 +91,6 @@ local function full_walk_price(version, kind, total, page_size)
   return full * ceil(page_size / 50) + (rest > 0 and ceil(rest / 50) or 0)
 end
 
--- Whether a page says it is the last one: empty, has_more false, the total
--- reached, or v1's last page number.
-local function last_page(data, n, pos, total)
-  if n == 0 then return true end
-  local pg = type(data.pagination) == "table" and data.pagination or {}
-  if pg.has_more == false then return true end
-  if total and pos >= total then return true end
-  local cur, pages = tonumber(pg.current_page), tonumber(pg.total_pages)
-  return (cur and pages and cur >= pages) or false
-end
-
 local ITEM_COLS = "account, profile_url, name, headline, picture, json, first_seen, last_seen, "
                .. "added_at, added_run, seen_run"
 local INV_COLS = ", entity_urn, invitation_id, invitation_type, sent_time"
@@ -219,7 +208,7 @@ local function record_page(self, w, data, meta)
   w.pos, w.streak, w.pages = pos, streak, w.pages + 1
   w.seen, w.added, w.credits, w.skipped = w.seen + #list, w.added + added, w.credits + credits, w.skipped + skipped
   if total then w.total = total end
-  w.at_end = last_page(data, #list, pos, w.total)
+  w.at_end = meta.last == true -- the walk's judgement: has_more, v1's short page, a one-shot call
   w.stop = stop
   return true
 end

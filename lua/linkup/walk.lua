@@ -167,7 +167,6 @@ end
 -- it ends; nil when the budget cannot take it.
 local function budgeted_job(w, plan)
   if w.max_credits and w.spent + w.reserved + plan.credits > w.max_credits then
-    w.budget_hit = true
     return nil
   end
   w.reserved = w.reserved + plan.credits
@@ -363,7 +362,8 @@ end
 
 -- Fetches the next page. Returns data, meta (meta.first: the absolute
 -- 1-based position of data[list][1]; meta.positions when they are not
--- consecutive), or nil at the end of the walk.
+-- consecutive; meta.last: the list ended with this page, as opposed to a
+-- walk cut short by its budget or limit), or nil at the end of the walk.
 local function next_page(w)
   if w.done then return nil end
   if need(w) <= 0 then finish(w) return nil end
@@ -385,6 +385,8 @@ local function next_page(w)
     for i = #items, left + 1, -1 do items[i] = nil end
     if meta.positions then for i = #meta.positions, left + 1, -1 do meta.positions[i] = nil end end
   end
+  -- w.done here: the list's own end (a budget ends a walk before a page)
+  meta.last = w.done == true
   if w.done then finish(w) end
   meta.credits_spent = w.spent
   return data, meta
