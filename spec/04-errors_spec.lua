@@ -66,6 +66,19 @@ describe("misuse raises at once and costs nothing", function()
     assert.is_false(ok)
     assert.matches("04%-errors_spec%.lua:%d+:", err)
     assert.is_string(msg)
+    -- every entry point, the iterators and estimates included
+    for what, f in pairs{
+      each_page = function() c:each_page("bogus") end,
+      each_connection = function() c:each_connection{ limit = -1 } end,
+      estimate = function() c:estimate_credits("connections", { limit = -1 }) end,
+      estimate_kind = function() c:estimate_credits("invite", { limit = 3 }) end,
+      module_estimate = function() linkup.estimate_credits{ kind = "account", walk = true } end,
+    } do
+      ok, err = pcall(f)
+      assert.is_false(ok, what)
+      assert.matches("^[^\n]*04%-errors_spec%.lua:%d+: linkup%.", err, nil, what)
+    end
+    assert.equal(0, server:stats().requests)
   end)
 end)
 

@@ -52,7 +52,7 @@ function M.walk(e, opts, level, where)
     if left < 0 then left = 0 end
     limit = limit and min(limit, left) or left
   end
-  if not e.list then return 1 end
+  if not e.list then check.misuse(level, "%s: only a list can be walked (each_page's kinds)", where) end
   if e.price == "free" then return 0 end
   if not limit then return nil, "a walk without limit or total has no known price" end
   if limit == 0 then return 0 end

@@ -41,7 +41,10 @@ function M.estimate_credits(spec)
     check.misuse(2, "estimate_credits: unknown kind %s", check.describe(kind))
   end
   local e = protocol.endpoint(kind, version, 2, W)
-  if spec.walk then return credits.walk(e, spec, 2, W) end
+  if spec.walk then
+    local n, why = credits.walk(e, spec, 2, W)
+    return n, why -- not a tail call: misuse counts levels
+  end
   return credits.price(e.price, {
     total_results = check.int(2, W, "total_results", spec.total_results, 1),
     start_page = check.int(2, W, "start_page", spec.start_page, 1),

@@ -435,7 +435,7 @@ end
 --- walk.pages(client, kind, opts) -> iterator of data, meta (one per request)
 function M.pages(client, kind, opts)
   if not M.KINDS[kind] then
-    check.misuse(2, "each_page: kind must be one of connections, recommendations, invitations, "
+    check.misuse(3, "each_page: kind must be one of connections, recommendations, invitations, "
       .. "sent_invitations, accounts")
   end
   local w = new_walk(client, kind, opts, "each_page", 3)
@@ -452,7 +452,8 @@ end
 function M.estimate(client, kind, opts, level)
   local p = private.get(client, level + 1)
   local e = protocol.endpoint(kind, p.version, level + 1, "estimate_credits")
-  return require("linkup.credits").walk(e, opts or {}, level + 1, "estimate_credits")
+  local n, why = require("linkup.credits").walk(e, opts or {}, level + 1, "estimate_credits")
+  return n, why -- not a tail call: misuse counts levels
 end
 
 return M
