@@ -6,7 +6,7 @@
 -- `last_name`, `headline`). row() reads either into the same columns; the
 -- whole item is kept as JSON beside them.
 
-local type, tostring, pairs, pcall = type, tostring, pairs, pcall
+local type, tostring, pcall = type, tostring, pcall
 local floor = math.floor
 
 local M = {}
@@ -95,55 +95,15 @@ end
 -- JSON
 ---------------------------------------------------------------------------
 
--- linkup.json_encode when this linkup has it; else a private lua-cjson
--- instance (never the user's cjson settings). cjson 2.1.0 writes numbers
--- with 14 significant digits, so whole numbers from 1e14 up are written
--- as strings of their exact digits first: linkup's own rule for integers
--- beyond 2^53, applied a little earlier.
-local has_linkup, linkup = pcall(require, "linkup")
-local cjson = require("cjson").new()
-
-local function exact(v, depth)
-  if type(v) == "number" then
-    if v == floor(v) and (v >= 1e14 or v <= -1e14) and v < 2^63 and v >= -2^63 then
-      return string.format("%d", v)
-    end
-    return v
-  end
-  if type(v) ~= "table" or depth > 32 then return v end
-  local t = {}
-  for k, x in pairs(v) do t[k] = exact(x, depth + 1) end
-  return t
-end
-
-local encode
-if has_linkup and type(linkup) == "table" and type(linkup.json_encode) == "function" then
-  encode = linkup.json_encode
-else
-  encode = function(v) return cjson.encode(exact(v, 0)) end
-end
+-- linkup's own JSON: big integers stay exact, the user's cjson untouched.
+local linkup = require "linkup"
+local encode, decode = linkup.json_encode, linkup.json_decode
 
 --- items.encode(item) -> JSON text | nil, message (never raises)
 function M.encode(item)
   local ok, s = pcall(encode, item)
   if ok and type(s) == "string" then return s end
   return nil, tostring(s)
-end
-
--- Whole floats back to integers (Lua 5.3+), as linkup decodes them.
-local tointeger = math.tointeger
-local function integers(v)
-  if type(v) == "number" and tointeger then return tointeger(v) or v end
-  if type(v) ~= "table" then return v end
-  for k, x in pairs(v) do v[k] = integers(x) end
-  return v
-end
-
-local decode
-if has_linkup and type(linkup) == "table" and type(linkup.json_decode) == "function" then
-  decode = linkup.json_decode
-else
-  decode = function(s) return integers(cjson.decode(s)) end
 end
 
 --- items.decode(json) -> the item table, or nil when the text is not JSON

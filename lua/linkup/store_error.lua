@@ -3,27 +3,21 @@
 -- invites).
 --
 -- A runtime failure is returned as nil, err with err.kind == "store",
--- err.code and a one-line err.message. They are linkup's own error objects
--- when linkup.error is there (one tostring, and linkup.is_error(err) is
--- true for everything a linkup script gets back), plain tables of the same
--- shape otherwise. Misuse (a wrong argument) raises at once instead.
+-- err.code and a one-line err.message: linkup's own error objects (one
+-- tostring, and linkup.is_error(err) is true for everything a linkup
+-- script gets back). Misuse (a wrong argument) raises at once instead.
 
-local type, tostring, pairs, setmetatable, pcall, error = type, tostring, pairs, setmetatable, pcall, error
+local tostring, pairs, error, getmetatable = tostring, pairs, error, getmetatable
+
+local LError = require "linkup.error"
 
 local M = {}
-
-local has_lerror, LError = pcall(require, "linkup.error")
-
-local Fallback = { __tostring = function(e)
-  return "linkup: store error" .. (e.code and (" (" .. e.code .. ")") or "") .. ": " .. tostring(e.message)
-end }
 
 --- new(code, message, extra) -> error object (extra: more fields)
 function M.new(code, message, extra)
   local fields = { kind = "store", code = code, message = (tostring(message):gsub("[\r\n]+", " ")) }
   if extra then for k, v in pairs(extra) do fields[k] = v end end
-  if has_lerror and type(LError.new) == "function" then return LError.new(fields) end
-  return setmetatable(fields, Fallback)
+  return LError.new(fields)
 end
 
 --- misuse(level, fmt, ...): raises "linkup.store: ..." at the caller's

@@ -16,7 +16,7 @@
 -- but it finds no removals; only a full sync does.
 
 local type, tostring, tonumber, pairs, ipairs, pcall, error = type, tostring, tonumber, pairs, ipairs, pcall, error
-local floor, ceil = math.floor, math.ceil
+local floor = math.floor
 local format, concat = string.format, table.concat
 
 local items = require "linkup.items"
@@ -30,10 +30,6 @@ local SYNC_OPTS = {
   page_size = "number", concurrency = "number", max_credits = "number",
   new_only = "boolean", known_run = "number", restart = "boolean",
 }
-
--- The documented fixed page sizes of v1 (NETWORK.md, FACTS.md).
-local V1_PAGE = { connections = 10, invitations = 10, sent_invitations = 10, recommendations = 25 }
-local V2_PAGE = 100  -- linkup's default page_size for v2 walks
 
 -- A token naming this process's claim on a run: a second process that
 -- takes the same run up makes the first one's next page fail (TAKEN)
@@ -73,22 +69,11 @@ local function account_of(opts, info)
     .. "(v2: its account_id; v1: a name or hash of your choosing, never the login_token)")
 end
 
--- What a full walk would cost: linkup's own estimate where it knows the
--- kind, else NETWORK.md's prices: v2 lists 1 credit per 50 results asked,
--- per request (v2 recommendations: one request, 1 per 10); v1 1 per page.
+-- What a full walk would cost (linkup.estimate_credits), or nil.
 local function full_walk_price(version, kind, total, page_size)
   if not total then return nil end
-  local ok, linkup = pcall(require, "linkup")
-  if ok and type(linkup) == "table" and type(linkup.estimate_credits) == "function" then
-    local spec = { version = version, kind = kind, walk = true, total = total }
-    if version == 2 then spec.page_size = page_size end
-    local eok, n = pcall(linkup.estimate_credits, spec)
-    if eok and type(n) == "number" then return n end
-  end
-  if version == 1 then return ceil(total / V1_PAGE[kind]) end
-  if kind == "recommendations" then return ceil(total / 10) end
-  local full, rest = floor(total / page_size), total % page_size
-  return full * ceil(page_size / 50) + (rest > 0 and ceil(rest / 50) or 0)
+  return (require("linkup").estimate_credits{ version = version, kind = kind, walk = true, total = total,
+                                              page_size = version == 2 and page_size or nil })
 end
 
 local ITEM_COLS = "account, profile_url, name, headline, picture, json, first_seen, last_seen, "
@@ -403,7 +388,6 @@ function M.sync(self, client, kind, opts)
   local totals, terr = self:_row(self:_sql("SELECT * FROM runs WHERE id = %s", run_id))
   if not totals then return nil, terr end
 
-  local page_size = version == 1 and V1_PAGE[kind] or (opts.page_size or V2_PAGE)
   return {
     run = run_id, account = account, kind = kind, mode = new_only and "new-only" or "full",
     status = fin.status, complete = complete, resumed = run and true or false,
@@ -411,7 +395,7 @@ function M.sync(self, client, kind, opts)
     next_offset = w.pos, total = w.total, pages = w.pages, skipped = w.skipped, note = fin.note,
     -- the whole run, across every sync that took it up
     run_seen = totals.seen, run_added = totals.added, run_removed = totals.removed, run_credits = totals.credits,
-    full_walk_credits = new_only and full_walk_price(version, kind, w.total, page_size) or nil,
+    full_walk_credits = new_only and full_walk_price(version, kind, w.total, opts.page_size) or nil,
   }
 end
 
