@@ -27,11 +27,16 @@ function M.misuse(level, fmt, ...)
 end
 local misuse = M.misuse
 
+--- is_interrupt(err): the interpreter's Ctrl-C ("interrupted!").
+function M.is_interrupt(err)
+  return type(err) == "string" and err:find("interrupted!$") ~= nil
+end
+
 --- is_misuse(err): whether err is a misuse error raised by linkup.
 -- Misuse errors are strings (as Lua users expect from a bad argument); their
 -- shape is made here and only here.
 function M.is_misuse(err)
-  return type(err) == "string" and err:find("linkup%.[%w_]+: ") ~= nil and not err:find("interrupted!$")
+  return type(err) == "string" and err:find("linkup%.[%w_]+: ") ~= nil and not M.is_interrupt(err)
 end
 
 --- int(level, where, name, v, lo[, hi]) -> v or nil (when v is nil)

@@ -27,6 +27,7 @@
 -- the run. The curl scheduler cancels its transfers first; a run abandoned
 -- by an error is otherwise just garbage.
 
+local check = require "linkup.check"
 local core = require "linkup.core"
 local protocol = require "linkup.protocol"
 local Error = require "linkup.error"
@@ -39,11 +40,7 @@ local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.re
 
 local M = {}
 
---- is_interrupt(err): the interpreter's Ctrl-C ("interrupted!").
-local function is_interrupt(err)
-  return type(err) == "string" and err:find("interrupted!$") ~= nil
-end
-M.is_interrupt = is_interrupt
+local is_interrupt = check.is_interrupt
 
 -- An error that must never be taken for a network failure: an interrupt,
 -- or the interpreter out of memory.

@@ -22,6 +22,7 @@ local type, tostring, pairs, setmetatable, pcall, error = type, tostring, pairs,
 local floor = math.floor
 local format = string.format
 
+local check = require "linkup.check"
 local items = require "linkup.items"
 local E = require "linkup.store_error"
 local misuse = E.misuse
@@ -222,11 +223,10 @@ function Guard:invite(client, params)
   if not id then return nil, err end
   local ok, data, meta = pcall(client.invite, client, params)
   if not ok then
-    if require("linkup.check").is_misuse(data) then
+    if check.is_misuse(data) then
       drop(self, id)
     else
-      local linkup = package.loaded.linkup
-      local interrupted = linkup and linkup.is_interrupt and linkup.is_interrupt(data)
+      local interrupted = check.is_interrupt(data)
       self:finish(id, "uncertain", { kind = interrupted and "interrupted" or "raised",
                                      message = interrupted and "interrupted (Ctrl-C) while the invite was in flight"
                                                             or tostring(data) })

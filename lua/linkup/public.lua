@@ -8,7 +8,6 @@ local core = require "linkup.core"
 local check = require "linkup.check"
 local client = require "linkup.client"
 local credits = require "linkup.credits"
-local engine = require "linkup.engine"
 local protocol = require "linkup.protocol"
 local Error = require "linkup.error"
 
@@ -21,7 +20,7 @@ local M = {
   new = client.new,
   is_error = Error.is,           -- a runtime error object (nil, err)
   is_misuse = check.is_misuse,   -- an error raised for a bad argument
-  is_interrupt = engine.is_interrupt, -- the interpreter's Ctrl-C ("interrupted!")
+  is_interrupt = check.is_interrupt, -- the interpreter's Ctrl-C ("interrupted!")
   json_encode = core.encode,     -- JSON text, keys sorted, integers kept
   json_decode = core.decode,     -- value | nil, message: linkup's decoding rules
   now = core.now,                -- monotonic seconds, for durations

@@ -370,8 +370,7 @@ function M.sync(self, client, kind, opts)
       ok.run = run_id
       return nil, ok
     end
-    local linkup = package.loaded.linkup
-    local why = (linkup and linkup.is_interrupt and linkup.is_interrupt(ok)) and "interrupted (Ctrl-C)"
+    local why = require("linkup.check").is_interrupt(ok) and "interrupted (Ctrl-C)"
                 or ("interrupted: " .. tostring(ok))
     mark(self, w, "interrupted", why, new_only)
     error(ok, 0)
