@@ -86,20 +86,28 @@ M.scrub = scrub
 -- error message. Scrubbing runs on a bounded prefix, then the cut.
 local MAX_MESSAGE = 300
 
+-- msg cut to MAX_MESSAGE bytes ("..." added) on a character boundary:
+-- never half a UTF-8 sequence.
+local function shorten(msg)
+  if #msg <= MAX_MESSAGE then return msg end
+  local cut = MAX_MESSAGE
+  while cut > 0 and msg:byte(cut + 1) and msg:byte(cut + 1) >= 0x80 and msg:byte(cut + 1) < 0xC0 do
+    cut = cut - 1
+  end
+  return sub(msg, 1, cut) .. "..."
+end
+
+--- one_line(s) -> tostring(s) on one line, as short as an error message
+-- (what the store keeps of an error or a note).
+function M.one_line(s)
+  return shorten((tostring(s):gsub("[\r\n]+", " ")))
+end
+
 --- new(fields, secrets) -> error object.
 function M.new(fields, secrets)
   local msg = fields.message
   if type(msg) == "string" then
-    msg = scrub(sub(msg, 1, MAX_MESSAGE * 4), secrets)
-    if #msg > MAX_MESSAGE then
-      -- cut on a character boundary: never leave half a UTF-8 sequence
-      local cut = MAX_MESSAGE
-      while cut > 0 and msg:byte(cut + 1) and msg:byte(cut + 1) >= 0x80 and msg:byte(cut + 1) < 0xC0 do
-        cut = cut - 1
-      end
-      msg = sub(msg, 1, cut) .. "..."
-    end
-    fields.message = msg
+    fields.message = shorten(scrub(sub(msg, 1, MAX_MESSAGE * 4), secrets))
   end
   -- the server chooses code too: scrub it like the message
   if type(fields.code) == "string" then fields.code = scrub(sub(fields.code, 1, 100), secrets) end

@@ -23,6 +23,7 @@ local floor = math.floor
 local format = string.format
 
 local check = require "linkup.check"
+local one_line = require("linkup.error").one_line
 local items = require "linkup.items"
 local E = require "linkup.store_error"
 local misuse = E.misuse
@@ -147,8 +148,7 @@ end
 local function error_fields(e)
   if e == nil then return {} end
   if type(e) ~= "table" then e = { message = e } end
-  local msg = e.message ~= nil and tostring(e.message):gsub("[\r\n]+", " ") or nil
-  if msg and #msg > 300 then msg = msg:sub(1, 300) .. "..." end
+  local msg = e.message ~= nil and one_line(e.message) or nil
   return {
     kind = type(e.kind) == "string" and e.kind or nil,
     code = type(e.code) == "string" and e.code or nil,

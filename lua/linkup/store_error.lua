@@ -7,7 +7,7 @@
 -- tostring, and linkup.is_error(err) is true for everything a linkup
 -- script gets back). Misuse (a wrong argument) raises at once instead.
 
-local tostring, pairs, error, getmetatable = tostring, pairs, error, getmetatable
+local pairs, error, getmetatable = pairs, error, getmetatable
 
 local LError = require "linkup.error"
 
@@ -15,7 +15,7 @@ local M = {}
 
 --- new(code, message, extra) -> error object (extra: more fields)
 function M.new(code, message, extra)
-  local fields = { kind = "store", code = code, message = (tostring(message):gsub("[\r\n]+", " ")) }
+  local fields = { kind = "store", code = code, message = LError.one_line(message) }
   if extra then for k, v in pairs(extra) do fields[k] = v end end
   return LError.new(fields)
 end

@@ -44,13 +44,9 @@ local function owner_token()
   return format("%x-%x-%s", os.time(), floor(os.clock() * 1e6), tostring({}):match("0x%x+") or "")
 end
 
-local function one_line(s)
-  s = tostring(s):gsub("[\r\n]+", " ")
-  if #s > 300 then s = s:sub(1, 300) .. "..." end
-  return s
-end
+local one_line = require("linkup.error").one_line
 
--- A linkup error (or a stand-in's): a table with a kind. Anything else
+-- A linkup error: a table with a kind. Anything else
 -- raised inside a walk (Ctrl-C's "interrupted!", a bug) is not ours.
 local function api_error(e)
   return type(e) == "table" and type(e.kind) == "string" and e.kind ~= "store"
