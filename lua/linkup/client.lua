@@ -154,8 +154,7 @@ function M.new(opts)
   if type(opts.rate_limit) == "table" and opts.rate_limit.shared_dict ~= nil and p.backend ~= "ngx" then
     check.misuse(2, "new: rate_limit.shared_dict needs transport = \"ngx\"")
   end
-  if opts.rate_limit == true then check.misuse(2, "new: rate_limit must be a table, false or an object with take") end
-  p.limiter = ratelimit.new(opts.rate_limit, api_key, check, 2)
+  p.limiter = ratelimit.new(opts.rate_limit, api_key, 2)
 
   local self = setmetatable({}, Client)
   private.set(self, p)

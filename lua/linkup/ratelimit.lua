@@ -18,9 +18,10 @@
 -- nginx, `shared_dict` shares one log between the workers; any object with
 -- take(key) plugs in another store (several hosts, Redis, ...).
 
+local check = require "linkup.check"
 local core = require "linkup.core"
 
-local type, tostring, error, setmetatable, floor = type, tostring, error, setmetatable, math.floor
+local type, tostring, error, setmetatable = type, tostring, error, setmetatable
 
 local M = {}
 
@@ -135,10 +136,10 @@ function M.key_name(api_key)
   return "sha256:" .. core.sha256hex(api_key):sub(1, 16)
 end
 
---- new(spec, api_key, check, level) -> limiter or nil (no limit)
+--- new(spec, api_key, level) -> limiter or nil (no limit)
 -- spec: nil (the default), false, { requests, per, margin, shared_dict },
--- or an object with take(key). `check` is linkup.check (misuse raises).
-function M.new(spec, api_key, check, level)
+-- or an object with take(key); anything else is a misuse (raises).
+function M.new(spec, api_key, level)
   level = level + 1
   if spec == false then return nil end
   local key = M.key_name(api_key)
@@ -156,7 +157,6 @@ function M.new(spec, api_key, check, level)
   local requests = check.int(level, W, "rate_limit.requests", spec.requests, 1, 1e6) or M.DEFAULT.requests
   local per = check.number(level, W, "rate_limit.per", spec.per, 0.001, 86400) or M.DEFAULT.per
   local margin = check.number(level, W, "rate_limit.margin", spec.margin, 0, 3600) or per / 100
-  requests = floor(requests)
   if spec.shared_dict ~= nil then
     local name = check.text(level, W, "rate_limit.shared_dict", spec.shared_dict)
     local dict = rawget(_G, "ngx") and ngx.shared and ngx.shared[name] -- luacheck: ignore 113
