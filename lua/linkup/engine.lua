@@ -142,7 +142,7 @@ local function judge(p, job, status, body, headers, extra, sent)
     end
     if attempts > p.max_retries or pause > p.max_retry_after then pause = nil end
   end
-  fields.rate_limited = nil
+  job.rate_limited, fields.rate_limited = fields.rate_limited, nil -- not an error field
   local err = fail(p, plan, fields)
   if p.on_event then
     p.on_event{ method = job.req.method, url = p.display_url .. plan.path, endpoint = plan.path,
@@ -201,9 +201,7 @@ local function attempt(p, job, io)
     if not pause then break end
     local serial = p.pause.serial
     io.sleep(pause)
-    if meta.status == 429 or meta.code == "RATE_LIMITED" then
-      if p.pause.serial == serial then p.pause.served = serial end
-    end
+    if job.rate_limited and p.pause.serial == serial then p.pause.served = serial end
     if p.closed then break end
   end
   if not job.data then
