@@ -16,13 +16,7 @@ if (os.getenv("LINKUP_SUITE") or "luajit") ~= "luajit" then return end
 local format = string.format
 
 local CONF = [[
-load_module /usr/lib/nginx/modules/ndk_http_module.so;
-load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
-worker_processes 1;
-daemon off;
-pid @PREFIX@/nginx.pid;
-error_log @PREFIX@/error.log warn;
-events { worker_connections 256; }
+@NGINX_MAIN@
 http {
     access_log off;
     client_body_temp_path @PREFIX@/tmp;

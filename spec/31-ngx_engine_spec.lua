@@ -9,13 +9,7 @@ local cjson = require "cjson"
 if (os.getenv("LINKUP_SUITE") or "luajit") ~= "luajit" then return end
 
 local CONF = [[
-load_module /usr/lib/nginx/modules/ndk_http_module.so;
-load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
-worker_processes 2;
-daemon off;
-pid @PREFIX@/nginx.pid;
-error_log @PREFIX@/error.log warn;
-events { worker_connections 256; }
+@NGINX_MAIN@
 http {
     access_log off;
     client_body_temp_path @PREFIX@/tmp;
@@ -86,7 +80,7 @@ describe("the engine in a real nginx (light threads, a shared limit)", function(
 
   setup(function()
     server = H.start_server()
-    ng = N.start(CONF, { URL = server.url, KEY = H.API_KEY })
+    ng = N.start(CONF, { URL = server.url, KEY = H.API_KEY, WORKERS = "2" })
   end)
 
   teardown(function()

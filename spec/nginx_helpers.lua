@@ -29,6 +29,18 @@ function N.prefix()
   return p
 end
 
+--- N.MAIN: what a spec's configuration begins with (@NGINX_MAIN@): the
+-- Lua module, @WORKERS@ workers (1 unless given), no daemon, its files in
+-- the prefix.
+N.MAIN = [[
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+worker_processes @WORKERS@;
+daemon off;
+pid @PREFIX@/nginx.pid;
+error_log @PREFIX@/error.log warn;
+events { worker_connections 256; }]]
+
 local Nginx = {}
 Nginx.__index = Nginx
 
@@ -39,8 +51,10 @@ function N.start(template, subst, prefix)
   assert(select(2, H.sh("make -s LUA_VERSION=jit >/dev/null")), "LuaJIT build failed")
   prefix = prefix or N.prefix()
   local port = N.free_port()
-  local all = { PREFIX = prefix, PORT = tostring(port), LINKUP_LUA = root .. "/lua", LINKUP_SO = root .. "/build/jit" }
+  local all = { PREFIX = prefix, PORT = tostring(port), LINKUP_LUA = root .. "/lua", LINKUP_SO = root .. "/build/jit",
+                WORKERS = "1" }
   for k, v in pairs(subst or {}) do all[k] = v end
+  template = template:gsub("@NGINX_MAIN@", function() return N.MAIN end)
   local f = assert(io.open(prefix .. "/nginx.conf", "w"))
   f:write((template:gsub("@(%u[%u_]*)@", function(k) return assert(all[k], k) end)))
   f:close()
