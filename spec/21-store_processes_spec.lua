@@ -85,15 +85,7 @@ describe("linkup.store across processes", function()
     store:close()
     slow:stop()
     assert.same({ 1, true, true, 3000 - at }, { s.run, s.resumed, s.complete, s.seen })
-    assert.same({ 3000, 3000 }, { num(db, "SELECT count(*) FROM connections"),
-                                  num(db, "SELECT count(DISTINCT profile_url) FROM connections") })
-    local keys = {}
-    for line in sql(db, "SELECT profile_url FROM connections ORDER BY profile_url"):gmatch("[^\n]+") do
-      keys[#keys + 1] = line
-    end
-    local want = SH.person_keys(0, 2999)
-    table.sort(want)
-    assert.same(want, keys)
+    SH.assert_people(db, 0, 2999)
     -- the runs table tells the story: one run, taken up once, done
     assert.equal("1|full|done|1|3000|3000|3000|0", sql(db, "SELECT id, mode, status, resumed, next_offset, seen, "
       .. "added, removed FROM runs"))

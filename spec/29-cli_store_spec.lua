@@ -150,15 +150,7 @@ describe("linkup store commands", function()
       local s = records(out)[1]
       assert.same({ 1, true, true, 3000 - at }, { s.run, s.resumed, s.complete, s.seen })
       assert.equal("ok", sql(db, "PRAGMA integrity_check"))
-      assert.same({ 3000, 3000 }, { num(db, "SELECT count(*) FROM connections"),
-                                    num(db, "SELECT count(DISTINCT profile_url) FROM connections") })
-      local keys = {}
-      for k in sql(db, "SELECT profile_url FROM connections ORDER BY profile_url"):gmatch("[^\n]+") do
-        keys[#keys + 1] = k
-      end
-      local want = SH.person_keys(0, 2999)
-      table.sort(want)
-      assert.same(want, keys)
+      SH.assert_people(db, 0, 2999)
     end)
 
     it("two at once: one finishes, the other stops with a clear error; no row twice", function()

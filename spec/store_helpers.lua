@@ -2,6 +2,7 @@
 -- The database is read back with the sqlite3 command, never through the
 -- store under test.
 local H = require "helpers"
+local assert = require "luassert"
 
 local SH = {}
 
@@ -50,6 +51,21 @@ function SH.person_keys(from, to)
   local t = {}
   for i = from, to do t[#t + 1] = "https://www.linkedin.com/in/person-" .. i end
   return t
+end
+
+-- Asserts that the database holds every person from..to once, and no one
+-- else (a resumed sync: no duplicate, no gap).
+function SH.assert_people(db, from, to)
+  local n = to - from + 1
+  assert.same({ n, n }, { SH.num(db, "SELECT count(*) FROM connections"),
+                          SH.num(db, "SELECT count(DISTINCT profile_url) FROM connections") })
+  local keys = {}
+  for k in SH.sql(db, "SELECT profile_url FROM connections ORDER BY profile_url"):gmatch("[^\n]+") do
+    keys[#keys + 1] = k
+  end
+  local want = SH.person_keys(from, to)
+  table.sort(want)
+  assert.same(want, keys)
 end
 
 -- A real client whose transport forwards to the fake server with the
@@ -107,7 +123,7 @@ function SH.stand_in(opts)
       if #page < size then done = true end
       return { invitations = page, total_available_results = #list,
                pagination = { has_more = pos < #list } },
-             { first = first, credits = 1, credits_spent = spent }
+             { first = first, credits = 1, credits_spent = spent, last = done }
     end
   end
   return c
