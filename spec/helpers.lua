@@ -112,6 +112,22 @@ function H.most_in_window(entries, per)
   return most
 end
 
+-- From the fake's log of a batch with slow calls (accounts "lat-1500")
+-- among fast ones ("lat-100-"): the most requests it saw in flight, and how
+-- many fast ones arrived before the first slow one was done (in waves the
+-- fast ones behind a slow one wait for it; in a sliding window they don't).
+function H.window_of(log)
+  local most, slow_done, fast_before = 0, math.huge, 0
+  for _, e in ipairs(log) do
+    if e.inflight > most then most = e.inflight end
+    if e.body:find("lat%-1500") then slow_done = math.min(slow_done, e.t_done) end
+  end
+  for _, e in ipairs(log) do
+    if e.body:find("lat%-100%-") and e.t_arrival < slow_done then fast_before = fast_before + 1 end
+  end
+  return most, fast_before
+end
+
 -- The profile URLs of a list of items, to compare walks by identity.
 function H.urls(items)
   local t = {}
