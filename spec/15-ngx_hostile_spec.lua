@@ -134,13 +134,12 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
   end
 
   -- Another request, to another upstream, while one is stuck: it must be
-  -- served, and soon. Returns its wall time and whether the stuck one was
-  -- still running when it came back.
+  -- served while the first still waits (the callers assert that: no clock).
+  -- Returns its wall time and whether the stuck one was still running.
   local function meanwhile(stuck)
     local r, t = call("mode=ok&timeout=5", 10)
     assert.is_true(r[1].ok, r[1].message)
     assert.equal(5, r[1].count)
-    assert.is_true(t < 2, "the second request took " .. t .. " s")
     local _, code = curl("http://127.0.0.1:" .. port .. "/ping", 5)
     assert.equal(200, code)
     return t, not stuck.done()

@@ -158,7 +158,9 @@ describe("linkup.store across processes", function()
     assert.is_nil(s)
     assert.same({ "store", "BUSY", true }, { err.kind, err.code, err.retryable })
     assert.matches("the database is busy: another linkup may be running %(waited 300 ms%)", err.message)
-    assert.is_true(waited >= 0.25 and waited < 1.8, "waited " .. waited)
+    -- it waited (a lower bound: load cannot break it); that it gave up
+    -- before the holder let go is s == nil above
+    assert.is_true(waited >= 0.25, "waited " .. waited)
     assert.equal(0, server:stats().requests)   -- no credit spent on a sync that could not record
     store:close()
 

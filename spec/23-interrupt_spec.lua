@@ -41,15 +41,16 @@ describe("Ctrl-C", function()
   teardown(function() server:stop() end)
   before_each(function() server:reset() end)
 
+  -- "at once": well before the answer (30 s away), a margin no load eats
   it("during a request: the script stops at once, and the request is not sent again", function()
-    server:config{ latency = 5 }
+    server:config{ latency = 30 }
     local err, rc, took = interrupt(script(server, [[
 for i in c:each_connection{ page_size = 100 } do end
 print("not reached")]]), 0.5)
     assert.matches("interrupted!", err)
     assert.not_matches("not reached", err)
     assert.not_equal(0, rc)
-    assert.is_true(took < 4, "took " .. tostring(took))
+    assert.is_true(took < 15, "took " .. tostring(took))
     assert.equal(1, server:stats().requests)
   end)
 
@@ -71,7 +72,7 @@ local c2 = linkup.new{ api_key = "]] .. H.API_KEY .. [[", base_url = "]] .. serv
 c2:connections{ count = 5 }]]), 0.5)
     assert.matches("interrupted!", err)
     assert.not_equal(0, rc)
-    assert.is_true(took < 4, "took " .. tostring(took))
+    assert.is_true(took < 15, "took " .. tostring(took)) -- the Retry-After is 30 s
     assert.equal(1, server:stats().requests)
   end)
 

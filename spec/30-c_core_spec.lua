@@ -70,13 +70,14 @@ describe("hostile numbers reaching C", function()
     assert.not_matches("returned", out)
     assert.not_matches("rc=0", out)
     local ms = tonumber(out:match("ms=(%d+)"))
-    assert.is_true(ms ~= nil and ms < 2000, out)
+    -- a hang guard, not a speed target: the sleep was asked for math.huge
+    assert.is_true(ms ~= nil and ms < 20000, out)
   end)
 
   it("sleep() of NaN, -inf, 0 or a negative returns at once", function()
     local t0 = core.now()
     for _, s in ipairs{ 0 / 0, -math.huge, 0, -1, 1e-300 } do assert.is_true(core.sleep(s)) end
-    assert.is_true(core.now() - t0 < 0.5)
+    assert.is_true(core.now() - t0 < 5) -- a hang guard: none of them sleeps
   end)
 
   it("timeout, connect_timeout and max_bytes of math.huge or 1e300 are clamped and the request runs", function()
