@@ -6,18 +6,9 @@
 local H = require "helpers"
 local cjson = require "cjson"
 
-local LUA = os.getenv("LINKUP_LUA") or "lua5.4"
-local CLI = os.getenv("LINKUP_CLI") or "bin/linkup"
+local LUA, CLI = require("cli_helpers").LUA, require("cli_helpers").CLI
 
--- The sanitizer runtimes the suite may preload go to the linkup process
--- only, never to the shell tools around it.
-local function sanitizers()
-  local pre = ""
-  for _, v in ipairs{ "LD_PRELOAD", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS" } do
-    if os.getenv(v) then pre = pre .. v .. "=" .. H.q(os.getenv(v)) .. " " end
-  end
-  return pre
-end
+local sanitizers = require("cli_helpers").sanitizers
 
 describe("bin/linkup", function()
   local server
