@@ -6,13 +6,6 @@ local H = require "helpers"
 local linkup = H.linkup
 local core = require "linkup.core"
 
-local function log_of(server, action)
-  local out = {}
-  for _, e in ipairs(server:log()) do
-    if not action or e.action == action then out[#out + 1] = e end
-  end
-  return out
-end
 
 
 describe("the engine", function()
@@ -32,7 +25,7 @@ describe("the engine", function()
       end
       local results = c:batch(calls, { concurrency = 4 })
       for i = 1, 12 do assert.is_table(results[i].data, tostring(results[i].err)) end
-      local log = log_of(server)
+      local log = server:log()
       assert.equal(12, #log)
       -- with waves, calls 5..12 would wait for the slow pair; in a sliding
       -- window all ten fast ones run while the slow ones are still running
@@ -68,7 +61,7 @@ describe("the engine", function()
       local results = c:batch(calls, { concurrency = 4 })
       for i = 1, 16 do assert.is_table(results[i].data) end
       assert.same({}, sleeps)
-      local log = log_of(server)
+      local log = server:log()
       assert.equal(17, #log)
       local failed
       for _, e in ipairs(log) do if e.status == 503 then failed = e end end
@@ -97,7 +90,7 @@ describe("the engine", function()
       local stats = server:stats()
       assert.equal(0, stats.rate_limited)
       assert.equal(24, stats.requests)
-      assert.is_true(H.most_in_window(log_of(server), 0.5) <= 8)
+      assert.is_true(H.most_in_window(server:log(), 0.5) <= 8)
     end)
 
     it("is needed: without it the same walk meets 429s", function()
@@ -124,7 +117,7 @@ describe("the engine", function()
       local rb = b:batch(calls, { concurrency = 6 })
       for i = 1, 6 do assert.is_table(ra[i].data) assert.is_table(rb[i].data) end
       assert.equal(0, server:stats().rate_limited)
-      assert.is_true(H.most_in_window(log_of(server), 0.5) <= 6)
+      assert.is_true(H.most_in_window(server:log(), 0.5) <= 6)
     end)
 
     it("can be off (rate_limit = false)", function()
@@ -176,7 +169,7 @@ describe("the engine", function()
       for i = 1, 12 do calls[i] = { "connections", { account_id = "acc-p" .. i .. "-size-20", count = 5 } } end
       local results = c:batch(calls, { concurrency = 4 })
       for i = 1, 12 do assert.is_table(results[i].data, tostring(results[i].err)) end
-      local log, hit = log_of(server), nil
+      local log, hit = server:log(), nil
       for _, e in ipairs(log) do if e.status == 429 then hit = e end end
       assert.is_table(hit)
       -- requests sent after the client read the 429 all waited out its

@@ -165,7 +165,6 @@ describe("ngx transport against a hostile upstream (real nginx)", function()
   end
 
   setup(function()
-    assert(select(2, H.sh("make -s LUA_VERSION=jit >/dev/null")), "LuaJIT build failed")
     local portfile = os.tmpname()
     os.remove(portfile)
     hostile_pid = H.sh(format("python3 spec/fake/hostile.py --port-file %s --lifetime 900 >/dev/null 2>&1 & echo $!",

@@ -184,14 +184,7 @@ describe("linkup store commands", function()
       assert.equal(0, rc, err)
       server:reset()
       -- another writer holds the lock past linkup's 5 s wait
-      local script = os.tmpname()
-      C.spit(script, "BEGIN IMMEDIATE;\nINSERT INTO runs (account, kind, mode, started_at, status) "
-        .. "VALUES ('holder', 'connections', 'full', 't', 'done');\n")
-      H.sh(string.format("(cat %s; sleep 7; echo 'COMMIT;'; rm -f %s) | sqlite3 %s >/dev/null 2>&1 &", script, script,
-        H.q(db)))
-      assert.is_true(C.wait_for(function()
-        return H.sh("sqlite3 " .. H.q(db) .. " '.timeout 0' 'BEGIN IMMEDIATE;' 'ROLLBACK;' 2>&1"):find("locked") ~= nil
-      end))
+      SH.hold_write_lock(db, 7)
       local out
       out, err, rc = run("linkup sync --db " .. db .. " --account acc-size-30")
       assert.equal(1, rc)

@@ -53,6 +53,24 @@ function SH.person_keys(from, to)
   return t
 end
 
+-- A sqlite3 process holding the write lock of db for `seconds`; returns
+-- once it holds it.
+function SH.hold_write_lock(db, seconds)
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write("BEGIN IMMEDIATE;\nINSERT INTO runs (account, kind, mode, started_at, status) "
+    .. "VALUES ('holder', 'connections', 'full', 't', 'done');\n")
+  f:close()
+  H.sh(string.format("(cat %s; sleep %s; echo 'COMMIT;'; rm -f %s) | sqlite3 %s >/dev/null 2>&1 &", script,
+    tostring(seconds), script, H.q(db)))
+  for _ = 1, 500 do -- up to 10 s: a loaded machine starts sqlite3 slowly
+    local out = H.sh("sqlite3 " .. H.q(db) .. " '.timeout 0' 'BEGIN IMMEDIATE;' 'ROLLBACK;' 2>&1")
+    if out:find("locked") then return true end
+    H.sleep(0.02)
+  end
+  error("the sqlite3 holder never took the lock")
+end
+
 -- Asserts that the database holds every person from..to once, and no one
 -- else (a resumed sync: no duplicate, no gap).
 function SH.assert_people(db, from, to)
